@@ -1,7 +1,7 @@
 // The single table's shape, shared by the local stack and tests (serverless.yml declares the same for AWS).
 import {
-  type CreateTableCommandInput,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,

@@ -1,0 +1,286 @@
+// Assignments and their sharded counters. Every write that changes a count is one TransactWriteItems: the
+// assignment's condition and the counter's ADD succeed or fail together, so counts stay exact through
+// retries, duplicates and crashes between calls.
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  TransactionCanceledException,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import type {
+  Assignment,
+  AssignmentKey,
+  AssignmentLedger,
+  AssignOutcome,
+  CallOptions,
+  NewAssignment,
+  Reward,
+  RewardOutcome,
+} from '../../domain/ports/assignment-ledger';
+import type { CounterReader, HourlyCount } from '../../domain/ports/counter-reader';
+import { hourOf } from '../../domain/time';
+import { type Item, key, n, num, s, str } from './attributes';
+import { storeFailure } from './errors';
+import { COUNTER_SHARDS, keys } from './keys';
+
+const BATCH_GET_LIMIT = 100;
+
+function toAssignment(k: AssignmentKey, item: Item | undefined): Assignment | null {
+  const variantId = str(item, 'variant');
+  if (!item || !variantId) return null;
+  return {
+    tenantId: k.tenantId,
+    experimentId: k.experimentId,
+    recipientKey: k.recipientKey,
+    variantId,
+    sentAt: num(item, 'sent_at') ?? 0,
+    campaignId: str(item, 'campaign'),
+    openedAt: num(item, 'opened_at'),
+    clickedAt: num(item, 'clicked_at'),
+  };
+}
+
+function parseAssignmentPk(pk: string): AssignmentKey | null {
+  const match = /^T#([^#]+)#E#([^#]+)#R#(.+)$/.exec(pk);
+  return match ? { tenantId: match[1]!, experimentId: match[2]!, recipientKey: match[3]! } : null;
+}
+
+export interface DynamoDbLedgerOptions {
+  /** Picks a counter shard; random by default. */
+  readonly shard?: () => number;
+}
+
+export class DynamoDbLedger implements AssignmentLedger, CounterReader {
+  /** Campaign links this container already wrote: written once, not with every send. */
+  private readonly knownCampaigns = new Set<string>();
+  private readonly pickShard: () => number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    options: DynamoDbLedgerOptions = {},
+  ) {
+    this.pickShard = options.shard ?? (() => Math.floor(Math.random() * COUNTER_SHARDS));
+  }
+
+  private counterUpdate(
+    k: AssignmentKey,
+    sentAt: number,
+    variantId: string,
+    field: 'sends' | 'opens' | 'clicks',
+  ): TransactWriteItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: key(keys.counter(k.tenantId, k.experimentId, this.pickShard(), hourOf(sentAt), variantId)),
+        UpdateExpression: 'ADD #field :one',
+        ExpressionAttributeNames: { '#field': field },
+        ExpressionAttributeValues: { ':one': n(1) },
+      },
+    };
+  }
+
+  async assign(a: NewAssignment, options: CallOptions = {}): Promise<AssignOutcome> {
+    const campaignLink = a.campaignId ? `${a.tenantId}#${a.campaignId}#${a.experimentId}` : null;
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...key(keys.assignment(a.tenantId, a.experimentId, a.recipientKey)),
+            variant: s(a.variantId),
+            sent_at: n(a.sentAt),
+            expires_at: n(a.expiresAt),
+            ...(a.campaignId ? { campaign: s(a.campaignId) } : {}),
+            ...(a.dispatchId ? { dispatch: s(a.dispatchId) } : {}),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      this.counterUpdate(a, a.sentAt, a.variantId, 'sends'),
+    ];
+    if (a.campaignId && campaignLink && !this.knownCampaigns.has(campaignLink)) {
+      items.push({
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...key(keys.campaign(a.tenantId, a.campaignId, a.experimentId)),
+            experiment: s(a.experimentId),
+          },
+        },
+      });
+    }
+    try {
+      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
+        abortSignal: options.signal,
+      });
+      if (campaignLink) this.knownCampaigns.add(campaignLink);
+      return { created: true };
+    } catch (error) {
+      const reason =
+        error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
+      if (reason?.Code === 'ConditionalCheckFailed') {
+        const existing = toAssignment(a, reason.Item);
+        if (existing) return { created: false, existing };
+      }
+      throw storeFailure('assign', error);
+    }
+  }
+
+  async find(k: AssignmentKey, options: CallOptions = {}): Promise<Assignment | null> {
+    try {
+      const result = await this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: key(keys.assignment(k.tenantId, k.experimentId, k.recipientKey)),
+          ConsistentRead: true,
+        }),
+        { abortSignal: options.signal },
+      );
+      return toAssignment(k, result.Item);
+    } catch (error) {
+      throw storeFailure('assignment read', error);
+    }
+  }
+
+  async findMany(wanted: readonly AssignmentKey[]): Promise<Assignment[]> {
+    const found: Assignment[] = [];
+    const unique = [
+      ...new Map(
+        wanted.map((k) => [keys.assignment(k.tenantId, k.experimentId, k.recipientKey).pk, k]),
+      ).values(),
+    ];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let request: Record<string, { Keys: Item[]; ConsistentRead: boolean }> | undefined = {
+        [this.tableName]: {
+          Keys: unique
+            .slice(start, start + BATCH_GET_LIMIT)
+            .map((k) => key(keys.assignment(k.tenantId, k.experimentId, k.recipientKey))),
+          ConsistentRead: true,
+        },
+      };
+      for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+        if (attempt > 8)
+          throw storeFailure('assignment batch read', new Error('unprocessed keys after 8 retries'));
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        try {
+          const result: BatchGetItemCommandOutput = await this.client.send(
+            new BatchGetItemCommand({ RequestItems: request }),
+          );
+          for (const item of result.Responses?.[this.tableName] ?? []) {
+            const parsed = parseAssignmentPk(str(item, 'pk') ?? '');
+            const assignment = parsed ? toAssignment(parsed, item) : null;
+            if (assignment) found.push(assignment);
+          }
+          const unprocessed = result.UnprocessedKeys?.[this.tableName];
+          request = unprocessed?.Keys?.length
+            ? { [this.tableName]: { Keys: unprocessed.Keys, ConsistentRead: true } }
+            : undefined;
+        } catch (error) {
+          throw storeFailure('assignment batch read', error);
+        }
+      }
+    }
+    return found;
+  }
+
+  async reward(r: Reward): Promise<RewardOutcome> {
+    const field = r.kind === 'open' ? 'opened_at' : 'clicked_at';
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
+                UpdateExpression: 'SET #at = :at',
+                ConditionExpression:
+                  'attribute_exists(pk) AND variant = :variant AND sent_at = :sent AND attribute_not_exists(#at)',
+                ExpressionAttributeNames: { '#at': field },
+                ExpressionAttributeValues: {
+                  ':at': n(r.at),
+                  ':variant': s(r.variantId),
+                  ':sent': n(r.sentAt),
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            this.counterUpdate(r, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks'),
+          ],
+        }),
+      );
+      return 'counted';
+    } catch (error) {
+      const reason =
+        error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
+      if (reason?.Code === 'ConditionalCheckFailed') {
+        const existing = toAssignment(r, reason.Item);
+        const sameSend = existing && existing.variantId === r.variantId && existing.sentAt === r.sentAt;
+        return sameSend && num(reason.Item, field) !== null ? 'duplicate' : 'no_assignment';
+      }
+      throw storeFailure('reward', error);
+    }
+  }
+
+  async experimentsForCampaign(tenantId: string, campaignId: string): Promise<string[]> {
+    try {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': s(keys.campaignPk(tenantId, campaignId)) },
+        }),
+      );
+      return (result.Items ?? []).flatMap((item) => {
+        const id = keys.parseExperimentSk(str(item, 'sk') ?? '');
+        return id ? [id] : [];
+      });
+    } catch (error) {
+      throw storeFailure('campaign lookup', error);
+    }
+  }
+
+  async read(tenantId: string, experimentId: string, options: CallOptions = {}): Promise<HourlyCount[]> {
+    const totals = new Map<
+      string,
+      { hour: number; variantId: string; sends: number; opens: number; clicks: number }
+    >();
+    const readShard = async (shard: number) => {
+      let startKey: Item | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': s(keys.counterPk(tenantId, experimentId, shard)) },
+            ExclusiveStartKey: startKey,
+          }),
+          { abortSignal: options.signal },
+        );
+        for (const item of page.Items ?? []) {
+          const parsed = keys.parseCounterSk(str(item, 'sk') ?? '');
+          if (!parsed) continue;
+          const id = `${parsed.hour}#${parsed.variantId}`;
+          const total = totals.get(id) ?? { ...parsed, sends: 0, opens: 0, clicks: 0 };
+          total.sends += num(item, 'sends') ?? 0;
+          total.opens += num(item, 'opens') ?? 0;
+          total.clicks += num(item, 'clicks') ?? 0;
+          totals.set(id, total);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    };
+    try {
+      await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => readShard(shard)));
+    } catch (error) {
+      throw storeFailure('counter read', error);
+    }
+    return [...totals.values()];
+  }
+}

@@ -1,0 +1,173 @@
+// In-memory adapters with the same conditional semantics as the DynamoDB ones, for domain tests and the simulator.
+
+import { ConflictError } from '../../domain/errors';
+import type { Experiment } from '../../domain/experiment';
+import type {
+  Assignment,
+  AssignmentKey,
+  AssignmentLedger,
+  AssignOutcome,
+  NewAssignment,
+  Reward,
+  RewardOutcome,
+} from '../../domain/ports/assignment-ledger';
+import type { CounterReader, HourlyCount } from '../../domain/ports/counter-reader';
+import type { ExperimentStore } from '../../domain/ports/experiment-store';
+import type { TenantStore } from '../../domain/ports/tenant-store';
+import type { Tenant } from '../../domain/tenant';
+import { hourOf } from '../../domain/time';
+
+const clone = <T>(value: T): T => structuredClone(value);
+
+export class MemoryTenantStore implements TenantStore {
+  private readonly tenants = new Map<string, Tenant>();
+
+  async create(tenant: Tenant): Promise<void> {
+    if (this.tenants.has(tenant.id))
+      throw new ConflictError('tenant_exists', `tenant ${tenant.id} already exists`);
+    if ([...this.tenants.values()].some((t) => t.folder === tenant.folder)) {
+      throw new ConflictError('folder_taken', `folder ${tenant.folder} belongs to another tenant`);
+    }
+    this.tenants.set(tenant.id, clone(tenant));
+  }
+  async get(id: string) {
+    const tenant = this.tenants.get(id);
+    return tenant ? clone(tenant) : null;
+  }
+  async findByFolder(folder: string) {
+    const tenant = [...this.tenants.values()].find((t) => t.folder === folder);
+    return tenant ? clone(tenant) : null;
+  }
+  async replaceCredentials(tenant: Tenant) {
+    const existing = this.tenants.get(tenant.id);
+    if (!existing) throw new ConflictError('tenant_missing', `tenant ${tenant.id} does not exist`);
+    this.tenants.set(tenant.id, clone({ ...tenant, folder: existing.folder }));
+  }
+  async list() {
+    return [...this.tenants.values()].map(clone);
+  }
+}
+
+export class MemoryExperimentStore implements ExperimentStore {
+  private readonly experiments = new Map<string, Experiment>();
+  private key = (tenantId: string, id: string) => `${tenantId}\u0000${id}`;
+
+  async get(tenantId: string, id: string) {
+    const experiment = this.experiments.get(this.key(tenantId, id));
+    return experiment ? clone(experiment) : null;
+  }
+  async list(tenantId: string) {
+    return [...this.experiments.values()].filter((e) => e.tenantId === tenantId).map(clone);
+  }
+  async save(experiment: Experiment) {
+    const stored = this.experiments.get(this.key(experiment.tenantId, experiment.id));
+    if ((stored?.version ?? 0) !== experiment.version - 1) {
+      throw new ConflictError(
+        'version_conflict',
+        'the experiment changed meanwhile; read it again and retry',
+      );
+    }
+    this.experiments.set(this.key(experiment.tenantId, experiment.id), clone(experiment));
+  }
+}
+
+interface Counter {
+  sends: number;
+  opens: number;
+  clicks: number;
+}
+
+export class MemoryLedger implements AssignmentLedger, CounterReader {
+  private readonly assignments = new Map<string, Assignment>();
+  private readonly counters = new Map<string, Counter>();
+  private readonly campaigns = new Map<string, Set<string>>();
+  /** Every store call, in order: lets tests count round trips. */
+  readonly calls: string[] = [];
+
+  private key = (k: AssignmentKey) => `${k.tenantId}\u0000${k.experimentId}\u0000${k.recipientKey}`;
+  private counterKey = (tenantId: string, experimentId: string, hour: number, variantId: string) =>
+    `${tenantId}\u0000${experimentId}\u0000${hour}\u0000${variantId}`;
+
+  private bump(
+    tenantId: string,
+    experimentId: string,
+    sentAt: number,
+    variantId: string,
+    field: keyof Counter,
+  ) {
+    const key = this.counterKey(tenantId, experimentId, hourOf(sentAt), variantId);
+    const counter = this.counters.get(key) ?? { sends: 0, opens: 0, clicks: 0 };
+    counter[field] += 1;
+    this.counters.set(key, counter);
+  }
+
+  async assign(a: NewAssignment): Promise<AssignOutcome> {
+    this.calls.push('assign');
+    const existing = this.assignments.get(this.key(a));
+    if (existing) return { created: false, existing: clone(existing) };
+    this.assignments.set(this.key(a), {
+      tenantId: a.tenantId,
+      experimentId: a.experimentId,
+      recipientKey: a.recipientKey,
+      variantId: a.variantId,
+      sentAt: a.sentAt,
+      campaignId: a.campaignId,
+      openedAt: null,
+      clickedAt: null,
+    });
+    this.bump(a.tenantId, a.experimentId, a.sentAt, a.variantId, 'sends');
+    if (a.campaignId) {
+      const set = this.campaigns.get(`${a.tenantId}\u0000${a.campaignId}`) ?? new Set();
+      set.add(a.experimentId);
+      this.campaigns.set(`${a.tenantId}\u0000${a.campaignId}`, set);
+    }
+    return { created: true };
+  }
+
+  async find(key: AssignmentKey) {
+    this.calls.push('find');
+    const found = this.assignments.get(this.key(key));
+    return found ? clone(found) : null;
+  }
+
+  async findMany(keys: readonly AssignmentKey[]) {
+    this.calls.push('findMany');
+    return keys.flatMap((k) => {
+      const found = this.assignments.get(this.key(k));
+      return found ? [clone(found)] : [];
+    });
+  }
+
+  async reward(r: Reward): Promise<RewardOutcome> {
+    this.calls.push('reward');
+    const existing = this.assignments.get(this.key(r));
+    if (!existing || existing.variantId !== r.variantId || existing.sentAt !== r.sentAt)
+      return 'no_assignment';
+    const field = r.kind === 'open' ? 'openedAt' : 'clickedAt';
+    if (existing[field] !== null) return 'duplicate';
+    this.assignments.set(this.key(r), { ...existing, [field]: r.at });
+    this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks');
+    return 'counted';
+  }
+
+  async experimentsForCampaign(tenantId: string, campaignId: string) {
+    this.calls.push('experimentsForCampaign');
+    return [...(this.campaigns.get(`${tenantId}\u0000${campaignId}`) ?? [])];
+  }
+
+  async read(tenantId: string, experimentId: string): Promise<HourlyCount[]> {
+    this.calls.push('read');
+    const prefix = `${tenantId}\u0000${experimentId}\u0000`;
+    return [...this.counters.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .map(([key, counter]) => {
+        const [, , hour, variantId] = key.split('\u0000');
+        return { hour: Number(hour), variantId: variantId!, ...counter };
+      });
+  }
+
+  /** Every stored assignment (for reconcile-style assertions in tests). */
+  allAssignments(): Assignment[] {
+    return [...this.assignments.values()].map(clone);
+  }
+}

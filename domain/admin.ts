@@ -1,0 +1,57 @@
+// The admin use cases behind the experiments API: define, read, change status, report.
+import type { DelayModel } from './delay';
+import { NotFoundError } from './errors';
+import { changeStatus, defineExperiment, type Experiment, validateExperimentId } from './experiment';
+import { allocate } from './policy';
+import type { CounterReader } from './ports/counter-reader';
+import type { ExperimentStore } from './ports/experiment-store';
+import { buildReport, type Report } from './report';
+import type { Tenant } from './tenant';
+
+export interface AdminDeps {
+  readonly experiments: ExperimentStore;
+  readonly counters: CounterReader;
+  readonly clock: () => number;
+  readonly delayModel: (tenantId: string, experiment: Experiment) => Promise<DelayModel> | DelayModel;
+}
+
+export class AdminService {
+  constructor(private readonly deps: AdminDeps) {}
+
+  async get(tenant: Tenant, id: string): Promise<Experiment> {
+    const experiment = await this.deps.experiments.get(tenant.id, validateExperimentId(id, 'id'));
+    if (!experiment) throw new NotFoundError('experiment');
+    return experiment;
+  }
+
+  list(tenant: Tenant): Promise<Experiment[]> {
+    return this.deps.experiments.list(tenant.id);
+  }
+
+  /** Creates or updates; `created` tells which. Validation happens before any write. */
+  async put(
+    tenant: Tenant,
+    id: string,
+    body: unknown,
+  ): Promise<{ experiment: Experiment; created: boolean }> {
+    const existing = await this.deps.experiments.get(tenant.id, validateExperimentId(id, 'id'));
+    const experiment = defineExperiment(tenant.id, id, body, existing, this.deps.clock());
+    await this.deps.experiments.save(experiment);
+    return { experiment, created: existing === null };
+  }
+
+  async setStatus(tenant: Tenant, id: string, body: unknown): Promise<Experiment> {
+    const experiment = changeStatus(await this.get(tenant, id), body, this.deps.clock());
+    await this.deps.experiments.save(experiment);
+    return experiment;
+  }
+
+  async report(tenant: Tenant, id: string): Promise<Report> {
+    const experiment = await this.get(tenant, id);
+    const counts = await this.deps.counters.read(tenant.id, experiment.id);
+    const now = this.deps.clock();
+    const delay = await this.deps.delayModel(tenant.id, experiment);
+    const allocation = experiment.status === 'running' ? allocate(experiment, counts, now, delay) : null;
+    return buildReport(experiment, counts, allocation, now, delay);
+  }
+}

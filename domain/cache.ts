@@ -1,0 +1,97 @@
+// Small caches for the hot path: a warm container answers from memory and refreshes in the background.
+
+/**
+ * Stale-while-revalidate: a fresh entry is served as is; a stale one is served at once while one background
+ * load replaces it; only a missing entry waits for its load. A failed load keeps the old value, so a store
+ * outage serves the last known state instead of errors.
+ */
+export class RefreshingCache<V> {
+  private readonly entries = new Map<string, { value: V; loadedAt: number; refreshing?: Promise<void> }>();
+
+  constructor(
+    private readonly maxEntries = 10_000,
+    private readonly onBackgroundError: (error: unknown) => void = () => {},
+  ) {}
+
+  async get(key: string, load: () => Promise<V>, now: number, maxAgeSeconds: number): Promise<V> {
+    const entry = this.entries.get(key);
+    if (!entry) {
+      const value = await load();
+      this.set(key, value, now);
+      return value;
+    }
+    if (now - entry.loadedAt >= maxAgeSeconds && !entry.refreshing) {
+      entry.refreshing = load().then(
+        (value) => this.set(key, value, now),
+        (error) => {
+          entry.refreshing = undefined;
+          this.onBackgroundError(error);
+        },
+      );
+    }
+    return entry.value;
+  }
+
+  /** Waits for any background refresh of `key` (tests and graceful shutdown). */
+  async settle(key: string): Promise<void> {
+    await this.entries.get(key)?.refreshing;
+  }
+
+  peek(key: string): V | undefined {
+    return this.entries.get(key)?.value;
+  }
+
+  set(key: string, value: V, now: number): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, loadedAt: now });
+    if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/** Least-recently-used map with a size bound. */
+export class LruMap<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly maxEntries: number) {}
+
+  get(key: string): V | undefined {
+    const value = this.map.get(key);
+    if (value !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    this.map.set(key, value);
+    if (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+/** Runs a store call with a deadline: the call is aborted and the promise rejects when time runs out. */
+export async function withDeadline<T>(
+  deadlineMs: number,
+  call: (signal: AbortSignal) => Promise<T>,
+  onTimeout: () => Error,
+): Promise<T> {
+  const remaining = deadlineMs - Date.now();
+  if (remaining <= 0) throw onTimeout();
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      reject(onTimeout());
+    }, remaining);
+  });
+  try {
+    return await Promise.race([call(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

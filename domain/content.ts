@@ -1,0 +1,195 @@
+// Content selection: which variant a recipient gets. Sticky per (experiment, recipient), one store round trip
+// for a new recipient, none for one this container has just served, and never a failed send: when the store
+// is slow or down the answer is the recipient's known variant or the default one, flagged as a fallback.
+import { LruMap, RefreshingCache, withDeadline } from './cache';
+import type { DelayModel } from './delay';
+import { NotFoundError, StoreUnavailableError } from './errors';
+import { activeVariants, defaultVariant, type Experiment, findVariant, type Variant } from './experiment';
+import { type Allocation, allocate } from './policy';
+import type { AssignmentLedger } from './ports/assignment-ledger';
+import type { CounterReader } from './ports/counter-reader';
+import type { ExperimentStore } from './ports/experiment-store';
+import { pickWeighted, type Random } from './random';
+import { recipientKey } from './recipient';
+import type { Tenant } from './tenant';
+import { signTrackingToken } from './tracking-token';
+
+const EXPERIMENT_MAX_AGE_SECONDS = 5;
+
+export interface ContentRequest {
+  readonly experimentId: string;
+  readonly recipientDigest: string;
+  readonly campaignId: string | null;
+  readonly dispatchId: string | null;
+}
+
+export interface ContentAnswer {
+  readonly experimentId: string;
+  readonly variant: Variant | null;
+  readonly token: string | null;
+  readonly fallback: boolean;
+}
+
+export type FallbackReason = 'store_unavailable' | 'experiment_unavailable';
+
+export interface ContentServiceDeps {
+  readonly experiments: ExperimentStore;
+  readonly ledger: AssignmentLedger;
+  readonly counters: CounterReader;
+  readonly random: Random;
+  /** Unix seconds. */
+  readonly clock: () => number;
+  /** Wall-clock budget for store calls of one request, in milliseconds. */
+  readonly budgetMs: number;
+  readonly assignmentTtlSeconds: number;
+  readonly delayModel: (tenantId: string, experiment: Experiment) => DelayModel;
+  readonly onFallback?: (reason: FallbackReason, error: unknown) => void;
+  readonly onBackgroundError?: (error: unknown) => void;
+}
+
+interface Served {
+  readonly variantId: string;
+  readonly sentAt: number;
+}
+
+export class ContentService {
+  private readonly experiments: RefreshingCache<Experiment | null>;
+  private readonly allocations: RefreshingCache<Allocation>;
+  private readonly recent = new LruMap<Served>(50_000);
+
+  constructor(private readonly deps: ContentServiceDeps) {
+    this.experiments = new RefreshingCache(10_000, deps.onBackgroundError);
+    this.allocations = new RefreshingCache(10_000, deps.onBackgroundError);
+  }
+
+  /** The allocation now served for an experiment, computed from the counters at most every `refresh_seconds`. */
+  allocation(
+    tenantId: string,
+    experiment: Experiment,
+    deadlineMs = Date.now() + this.deps.budgetMs,
+  ): Promise<Allocation> {
+    return this.allocations.get(
+      `${tenantId}/${experiment.id}/${experiment.version}`,
+      async () => {
+        const counts = await withDeadline(
+          deadlineMs,
+          (signal) => this.deps.counters.read(tenantId, experiment.id, { signal }),
+          timeout,
+        );
+        return allocate(experiment, counts, this.deps.clock(), this.deps.delayModel(tenantId, experiment));
+      },
+      this.deps.clock(),
+      experiment.options.refresh_seconds,
+    );
+  }
+
+  async select(tenant: Tenant, request: ContentRequest): Promise<ContentAnswer> {
+    const deadline = Date.now() + this.deps.budgetMs;
+    let experiment: Experiment | null;
+    try {
+      experiment = await this.experiments.get(
+        `${tenant.id}/${request.experimentId}`,
+        () =>
+          withDeadline(deadline, () => this.deps.experiments.get(tenant.id, request.experimentId), timeout),
+        this.deps.clock(),
+        EXPERIMENT_MAX_AGE_SECONDS,
+      );
+    } catch (error) {
+      // Cold container and no store: nothing to serve but an honest fallback with no text.
+      this.deps.onFallback?.('experiment_unavailable', error);
+      return { experimentId: request.experimentId, variant: null, token: null, fallback: true };
+    }
+    if (!experiment) throw new NotFoundError('experiment');
+
+    const key = recipientKey(tenant.recipientKey, request.recipientDigest);
+    const recentKey = `${tenant.id}/${experiment.id}/${key}`;
+    const now = this.deps.clock();
+    const answer = (served: Served, fallback: boolean): ContentAnswer => {
+      const variant = servable(experiment, served.variantId);
+      return {
+        experimentId: experiment.id,
+        variant,
+        fallback,
+        token: signTrackingToken(
+          {
+            tenantId: tenant.id,
+            experimentId: experiment.id,
+            variantId: variant.id,
+            recipientKey: key,
+            sentAt: served.sentAt,
+          },
+          tenant.signingSecrets[0]!.secret,
+        ),
+      };
+    };
+
+    const known = this.recent.get(recentKey);
+    if (known) return answer(known, false);
+
+    try {
+      if (experiment.status !== 'running') {
+        const existing = await withDeadline(
+          deadline,
+          (signal) =>
+            this.deps.ledger.find(
+              { tenantId: tenant.id, experimentId: experiment.id, recipientKey: key },
+              { signal },
+            ),
+          timeout,
+        );
+        const served = existing ?? { variantId: defaultVariant(experiment).id, sentAt: now };
+        if (existing) this.recent.set(recentKey, served);
+        return answer(served, false);
+      }
+      const allocation = await this.allocation(tenant.id, experiment, deadline);
+      const active = activeVariants(experiment);
+      const chosen =
+        active[
+          pickWeighted(
+            this.deps.random,
+            active.map((v) => allocation.shares.get(v.id) ?? 0),
+          )
+        ] ?? active[0]!;
+      const outcome = await withDeadline(
+        deadline,
+        (signal) =>
+          this.deps.ledger.assign(
+            {
+              tenantId: tenant.id,
+              experimentId: experiment.id,
+              recipientKey: key,
+              variantId: chosen.id,
+              sentAt: now,
+              campaignId: request.campaignId,
+              dispatchId: request.dispatchId,
+              expiresAt: now + this.deps.assignmentTtlSeconds,
+            },
+            { signal },
+          ),
+        timeout,
+      );
+      const served = outcome.created ? { variantId: chosen.id, sentAt: now } : outcome.existing;
+      this.recent.set(recentKey, served);
+      return answer(served, false);
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      this.deps.onFallback?.('store_unavailable', error);
+      return answer({ variantId: defaultVariant(experiment).id, sentAt: now }, true);
+    }
+  }
+
+  /** Forget cached state of an experiment (after an admin change in the same container). */
+  invalidate(tenantId: string, experimentId: string): void {
+    this.experiments.delete(`${tenantId}/${experimentId}`);
+  }
+}
+
+function timeout(): StoreUnavailableError {
+  return new StoreUnavailableError('request budget exceeded');
+}
+
+/** A retired variant is no longer served; its recipients get the default variant instead. */
+function servable(experiment: Experiment, variantId: string): Variant {
+  const variant = findVariant(experiment, variantId);
+  return variant && variant.state === 'active' ? variant : defaultVariant(experiment);
+}

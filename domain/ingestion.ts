@@ -1,0 +1,193 @@
+// Currents ingestion: a file of engagement events becomes unique rewards. Events are attributed by their
+// signed `weft` token, or else by (campaign or Canvas step, hashed user id) against a recorded assignment.
+// Reads grow with events (batched), writes only with new rewards; every reward is a conditional write, so a
+// file processed twice, or by two invocations at once, counts each recipient once.
+import type { EngagementEvent, EngagementKind } from './currents';
+import { parseCurrentsKey } from './currents';
+import { StoreUnavailableError } from './errors';
+import type { Assignment, AssignmentKey, AssignmentLedger } from './ports/assignment-ledger';
+import type { ExperimentStore } from './ports/experiment-store';
+import type { IngestionEntry, IngestionLog } from './ports/ingestion-log';
+import type { TenantStore } from './ports/tenant-store';
+import type { TokenRewards } from './rewards';
+import { recipientKey } from './recipient';
+import type { Tenant } from './tenant';
+
+const BATCH_SIZE = 500;
+const WRITE_CONCURRENCY = 16;
+
+export interface IngestionDeps {
+  readonly tenants: TenantStore;
+  readonly experiments: ExperimentStore;
+  readonly ledger: AssignmentLedger;
+  readonly rewards: TokenRewards;
+  readonly log: IngestionLog;
+  /** Unix milliseconds. */
+  readonly clockMs: () => number;
+}
+
+/** Opens the file's events; decoding errors surface while iterating. Transient read errors are StoreUnavailableError. */
+export type EventSource = (kind: EngagementKind) => Promise<AsyncIterable<EngagementEvent>>;
+
+interface Candidate {
+  readonly key: AssignmentKey;
+  /** Known from a verified token; null when the assignment must be looked up (campaign attribution). */
+  readonly variantId: string | null;
+  readonly sentAt: number | null;
+  readonly at: number;
+}
+
+interface Tally {
+  events: number;
+  attributed: number;
+  duplicates: number;
+  bots: number;
+  unattributed: number;
+}
+
+export class CurrentsIngestion {
+  constructor(private readonly deps: IngestionDeps) {}
+
+  /** Ingests one object. Throws StoreUnavailableError (so Lambda retries) only for transient store trouble. */
+  async ingest(objectKey: string, open: EventSource): Promise<IngestionEntry & { tenantId: string | null }> {
+    const parsed = parseCurrentsKey(objectKey);
+    const finish = async (tenantId: string | null, tally: Tally, status: IngestionEntry['status'], reason: string | null) => {
+      const entry: IngestionEntry = {
+        key: objectKey,
+        status,
+        reason,
+        events: tally.events,
+        attributed: tally.attributed,
+        duplicates: tally.duplicates,
+        bots: tally.bots,
+        ingestedAt: this.deps.clockMs(),
+      };
+      await this.deps.log.record(tenantId, entry);
+      return { ...entry, tenantId };
+    };
+    const tally: Tally = { events: 0, attributed: 0, duplicates: 0, bots: 0, unattributed: 0 };
+    if (!parsed) return finish(null, tally, 'skipped', 'not a Currents object key (no event_type= segment)');
+    const tenant = await this.deps.tenants.findByFolder(parsed.folder);
+    if (!tenant) return finish(null, tally, 'skipped', 'no tenant owns this folder');
+    if (!parsed.kind) return finish(tenant.id, tally, 'skipped', `event type ${parsed.eventType} is not used by weft`);
+
+    try {
+      const events = await open(parsed.kind);
+      await this.attribute(tenant, parsed.kind, events, tally);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      const reason = error instanceof Error ? error.message : 'unreadable file';
+      return finish(tenant.id, tally, 'failed', reason);
+    }
+    return finish(tenant.id, tally, 'ok', null);
+  }
+
+  private async attribute(tenant: Tenant, kind: EngagementKind, events: AsyncIterable<EngagementEvent>, tally: Tally) {
+    const seenEvents = new Set<string>();
+    const seenRecipients = new Set<string>();
+    const campaignExperiments = new Map<string, Promise<string[]>>();
+    const knownExperiments = new Map<string, Promise<boolean>>();
+    let batch: Candidate[] = [];
+
+    const experimentExists = (id: string) => {
+      let known = knownExperiments.get(id);
+      if (!known) {
+        known = this.deps.experiments.get(tenant.id, id).then((e) => e !== null);
+        knownExperiments.set(id, known);
+      }
+      return known;
+    };
+
+    for await (const event of events) {
+      tally.events++;
+      if (seenEvents.has(event.eventId)) {
+        tally.duplicates++;
+        continue;
+      }
+      seenEvents.add(event.eventId);
+      if (event.suspectedBot) {
+        tally.bots++;
+        continue;
+      }
+      const candidates = await this.candidatesFor(tenant, event, campaignExperiments);
+      if (candidates.length === 0) tally.unattributed++;
+      for (const candidate of candidates) {
+        const id = `${candidate.key.experimentId}/${candidate.key.recipientKey}`;
+        if (seenRecipients.has(id)) {
+          tally.duplicates++;
+          continue;
+        }
+        if (!(await experimentExists(candidate.key.experimentId))) continue;
+        seenRecipients.add(id);
+        batch.push(candidate);
+      }
+      if (batch.length >= BATCH_SIZE) {
+        await this.reward(kind, batch, tally);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await this.reward(kind, batch, tally);
+  }
+
+  private async candidatesFor(
+    tenant: Tenant,
+    event: EngagementEvent,
+    campaignExperiments: Map<string, Promise<string[]>>,
+  ): Promise<Candidate[]> {
+    if (event.trackingToken) {
+      const claims = await this.deps.rewards.verify(event.trackingToken, tenant.id);
+      if (claims) {
+        return [{ key: claims, variantId: claims.variantId, sentAt: claims.sentAt, at: event.time }];
+      }
+    }
+    if (!event.campaignId || !event.recipientDigest) return [];
+    let experiments = campaignExperiments.get(event.campaignId);
+    if (!experiments) {
+      experiments = this.deps.ledger.experimentsForCampaign(tenant.id, event.campaignId);
+      campaignExperiments.set(event.campaignId, experiments);
+    }
+    const key = recipientKey(tenant.recipientKey, event.recipientDigest);
+    return (await experiments).map((experimentId) => ({
+      key: { tenantId: tenant.id, experimentId, recipientKey: key },
+      variantId: null,
+      sentAt: null,
+      at: event.time,
+    }));
+  }
+
+  /** One batched read finds what is already rewarded; only new rewards are written. */
+  private async reward(kind: EngagementKind, batch: Candidate[], tally: Tally) {
+    const found = await this.deps.ledger.findMany(batch.map((c) => c.key));
+    const byKey = new Map<string, Assignment>(found.map((a) => [`${a.experimentId}/${a.recipientKey}`, a]));
+    const field = kind === 'open' ? 'openedAt' : 'clickedAt';
+    const writes: Array<() => Promise<void>> = [];
+    for (const candidate of batch) {
+      const assignment = byKey.get(`${candidate.key.experimentId}/${candidate.key.recipientKey}`);
+      if (!assignment) {
+        tally.unattributed++;
+        continue;
+      }
+      if (candidate.variantId !== null && (assignment.variantId !== candidate.variantId || assignment.sentAt !== candidate.sentAt)) {
+        tally.unattributed++;
+        continue;
+      }
+      if (assignment[field] !== null) {
+        tally.duplicates++;
+        continue;
+      }
+      writes.push(async () => {
+        const outcome = await this.deps.rewards.recordVerified(
+          { ...candidate.key, variantId: assignment.variantId, sentAt: assignment.sentAt },
+          kind,
+          candidate.at,
+        );
+        if (outcome === 'counted') tally.attributed++;
+        else if (outcome === 'duplicate') tally.duplicates++;
+        else tally.unattributed++;
+      });
+    }
+    for (let start = 0; start < writes.length; start += WRITE_CONCURRENCY) {
+      await Promise.all(writes.slice(start, start + WRITE_CONCURRENCY).map((write) => write()));
+    }
+  }
+}

@@ -1,0 +1,60 @@
+// The one place sends and rewards are counted. Each method is a single atomic step: the record of who got
+// what and the counters that sum it change together or not at all, which keeps the counts exact.
+
+export type RewardKind = 'open' | 'click';
+
+export interface AssignmentKey {
+  readonly tenantId: string;
+  readonly experimentId: string;
+  /** Keyed hash of the recipient (never the raw id). */
+  readonly recipientKey: string;
+}
+
+export interface Assignment extends AssignmentKey {
+  readonly variantId: string;
+  /** Unix seconds of the first assignment: the send. A reward must name it, which ties the reward to that very send. */
+  readonly sentAt: number;
+  readonly campaignId: string | null;
+  readonly openedAt: number | null;
+  readonly clickedAt: number | null;
+}
+
+export interface NewAssignment extends AssignmentKey {
+  readonly variantId: string;
+  readonly sentAt: number;
+  readonly campaignId: string | null;
+  readonly dispatchId: string | null;
+  /** Unix seconds after which the store may forget the assignment (TTL). */
+  readonly expiresAt: number;
+}
+
+export type AssignOutcome =
+  | { readonly created: true }
+  | { readonly created: false; readonly existing: Assignment };
+
+export interface Reward extends AssignmentKey {
+  readonly variantId: string;
+  /** The send's time, so the reward is counted in the send's hour (what delay correction needs). */
+  readonly sentAt: number;
+  readonly kind: RewardKind;
+  /** Unix seconds the open or click happened. */
+  readonly at: number;
+}
+
+/** `no_assignment`: nothing was sent to this recipient with that variant, so there is nothing to reward. */
+export type RewardOutcome = 'counted' | 'duplicate' | 'no_assignment';
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface AssignmentLedger {
+  /** Records the assignment and counts the send, unless the recipient already has one (returned instead). */
+  assign(assignment: NewAssignment, options?: CallOptions): Promise<AssignOutcome>;
+  find(key: AssignmentKey, options?: CallOptions): Promise<Assignment | null>;
+  findMany(keys: readonly AssignmentKey[]): Promise<Assignment[]>;
+  /** Counts the first reward of its kind for an assignment; every later one is a `duplicate`. */
+  reward(reward: Reward): Promise<RewardOutcome>;
+  /** Experiments whose content was requested with this Braze campaign or Canvas step id. */
+  experimentsForCampaign(tenantId: string, campaignId: string): Promise<string[]>;
+}

@@ -1,0 +1,126 @@
+// The experiment report: raw unique-recipient rates, the posterior the policy uses, and what follows from it.
+import type { DelayModel } from './delay';
+import type { Experiment } from './experiment';
+import { defaultVariant } from './experiment';
+import { type Allocation, evidenceByVariant, rewardsOf } from './policy';
+import type { HourlyCount } from './ports/counter-reader';
+import { betaMean, credibleInterval, expectedLoss, probabilityBest } from './stats';
+
+const CONFIDENT_P_BEST = 0.95;
+const CONFIDENT_LOSS_FRACTION = 0.01;
+
+const round = (value: number, digits = 6) => Number(value.toFixed(digits));
+const rate = (numerator: number, denominator: number) =>
+  denominator > 0 ? round(numerator / denominator) : null;
+
+/** What new recipients get now: the policy's shares while running, else everything to the default variant. */
+export function servedShares(experiment: Experiment, allocation: Allocation | null): Map<string, number> {
+  if (experiment.status === 'running' && allocation) return new Map(allocation.shares);
+  return new Map([[defaultVariant(experiment).id, 1]]);
+}
+
+export function buildReport(
+  experiment: Experiment,
+  counts: readonly HourlyCount[],
+  allocation: Allocation | null,
+  now: number,
+  delay: DelayModel,
+) {
+  const evidence = evidenceByVariant(experiment, counts, now, delay);
+  const totals = new Map(experiment.variants.map((v) => [v.id, { sends: 0, opens: 0, clicks: 0 }]));
+  for (const count of counts) {
+    const total = totals.get(count.variantId);
+    if (!total) continue;
+    total.sends += count.sends;
+    total.opens += count.opens;
+    total.clicks += count.clicks;
+  }
+  const active = experiment.variants.filter((v) => v.state === 'active');
+  const posteriors = active.map((v) => evidence.get(v.id)!.posterior);
+  const best = probabilityBest(posteriors);
+  const loss = expectedLoss(posteriors);
+  const pBest = new Map(active.map((v, i) => [v.id, best[i] ?? 0]));
+  const losses = new Map(active.map((v, i) => [v.id, loss[i] ?? 0]));
+  const shares = servedShares(experiment, allocation);
+  const control = active.find((v) => v.control);
+  const controlMean = control ? betaMean(evidence.get(control.id)!.posterior) : null;
+
+  const leader = active.reduce<string | null>(
+    (best, v) => (best === null || (pBest.get(v.id) ?? 0) > (pBest.get(best) ?? 0) ? v.id : best),
+    null,
+  );
+  const leaderMean = leader ? betaMean(evidence.get(leader)!.posterior) : 0;
+  const confident =
+    leader !== null &&
+    (pBest.get(leader) ?? 0) >= CONFIDENT_P_BEST &&
+    (losses.get(leader) ?? 1) <= CONFIDENT_LOSS_FRACTION * leaderMean;
+
+  const variants = experiment.variants.map((v) => {
+    const total = totals.get(v.id)!;
+    const posterior = evidence.get(v.id)!.posterior;
+    const interval = credibleInterval(posterior, 0.95);
+    const mean = betaMean(posterior);
+    return {
+      id: v.id,
+      text: v.text,
+      state: v.state,
+      control: v.control,
+      sends: total.sends,
+      opens: total.opens,
+      clicks: total.clicks,
+      open_rate: rate(total.opens, total.sends),
+      click_rate: rate(total.clicks, total.sends),
+      ci_low: round(interval.low),
+      ci_high: round(interval.high),
+      p_best: v.state === 'active' ? round(pBest.get(v.id) ?? 0, 9) : 0,
+      expected_loss: v.state === 'active' ? round(losses.get(v.id) ?? 0, 9) : null,
+      allocation: round(shares.get(v.id) ?? 0, 9),
+      uplift_vs_control:
+        control && v.id !== control.id && controlMean && controlMean > 0
+          ? round(mean / controlMean - 1)
+          : null,
+      posterior: { alpha: round(posterior.alpha, 9), beta: round(posterior.beta, 9) },
+    };
+  });
+
+  const hours = [...new Set(counts.map((c) => c.hour))].sort((a, b) => a - b);
+  const series = hours.map((hour) => {
+    const inHour = counts.filter((c) => c.hour === hour);
+    const hourSends = inHour.reduce((sum, c) => sum + c.sends, 0);
+    const perVariant: Record<
+      string,
+      { sends: number; opens: number; clicks: number; rewards: number; allocation: number }
+    > = {};
+    for (const v of experiment.variants) {
+      const c = inHour.filter((x) => x.variantId === v.id);
+      const sends = c.reduce((sum, x) => sum + x.sends, 0);
+      const opens = c.reduce((sum, x) => sum + x.opens, 0);
+      const clicks = c.reduce((sum, x) => sum + x.clicks, 0);
+      perVariant[v.id] = {
+        sends,
+        opens,
+        clicks,
+        rewards: c.reduce((sum, x) => sum + rewardsOf(x, experiment.metric), 0),
+        // The share of that hour's sends this variant actually got: the allocation as it was served.
+        allocation: hourSends > 0 ? round(sends / hourSends) : 0,
+      };
+    }
+    return { hour: new Date(hour * 1000).toISOString(), variants: perVariant };
+  });
+
+  return {
+    experiment: experiment.id,
+    name: experiment.name,
+    metric: experiment.metric,
+    status: experiment.status,
+    winner: experiment.winner,
+    leader,
+    confident,
+    phase: experiment.status === 'running' ? (allocation?.phase ?? null) : null,
+    updated_at: new Date(now * 1000).toISOString(),
+    variants,
+    series,
+  };
+}
+
+export type Report = ReturnType<typeof buildReport>;

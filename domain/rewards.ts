@@ -1,0 +1,49 @@
+// Rewards from tracking tokens: the pixel's opens and the clicks whose links carried `weft=`. A token is
+// verified with its tenant's secrets (no store read) and counts at most once per recipient and kind.
+import type { AssignmentLedger, RewardKind, RewardOutcome } from './ports/assignment-ledger';
+import { verificationSecrets } from './tenant';
+import type { TenantDirectory } from './tenant-directory';
+import { readTrackingToken, type TrackingClaims, verifyTrackingToken } from './tracking-token';
+
+export type TokenRewardOutcome = RewardOutcome | 'invalid_token';
+
+export interface RewardEvent {
+  readonly claims: TrackingClaims;
+  readonly kind: RewardKind;
+  readonly at: number;
+  readonly outcome: RewardOutcome;
+}
+
+export class TokenRewards {
+  constructor(
+    private readonly tenants: TenantDirectory,
+    private readonly ledger: AssignmentLedger,
+    private readonly clock: () => number,
+    private readonly onCounted: (event: RewardEvent) => void = () => {},
+  ) {}
+
+  /** The token's claims if it is genuine (and, when given, belongs to `expectedTenantId`). */
+  async verify(token: string, expectedTenantId?: string): Promise<TrackingClaims | null> {
+    const claimed = readTrackingToken(token);
+    if (!claimed || (expectedTenantId !== undefined && claimed.tenantId !== expectedTenantId)) return null;
+    const tenant = await this.tenants.byId(claimed.tenantId);
+    return tenant ? verifyTrackingToken(token, verificationSecrets(tenant, this.clock())) : null;
+  }
+
+  async record(
+    token: string,
+    kind: RewardKind,
+    at: number,
+    expectedTenantId?: string,
+  ): Promise<TokenRewardOutcome> {
+    const claims = await this.verify(token, expectedTenantId);
+    if (!claims) return 'invalid_token';
+    return this.recordVerified(claims, kind, at);
+  }
+
+  async recordVerified(claims: TrackingClaims, kind: RewardKind, at: number): Promise<RewardOutcome> {
+    const outcome = await this.ledger.reward({ ...claims, kind, at });
+    if (outcome === 'counted') this.onCounted({ claims, kind, at, outcome });
+    return outcome;
+  }
+}

@@ -1,0 +1,36 @@
+// Tenants as the hot path sees them: from a warm cache, refreshed in the background, served stale when the
+// store is unreachable so an outage never turns into 401s.
+import { RefreshingCache } from './cache';
+import { UnauthorizedError } from './errors';
+import type { TenantStore } from './ports/tenant-store';
+import { parseBearerToken, type Tenant, type TokenScope, tokenMatches } from './tenant';
+
+const TENANT_MAX_AGE_SECONDS = 5;
+
+export class TenantDirectory {
+  private readonly cache: RefreshingCache<Tenant | null>;
+
+  constructor(
+    private readonly store: TenantStore,
+    private readonly clock: () => number,
+    onBackgroundError?: (error: unknown) => void,
+  ) {
+    this.cache = new RefreshingCache(10_000, onBackgroundError);
+  }
+
+  byId(id: string): Promise<Tenant | null> {
+    return this.cache.get(id, () => this.store.get(id), this.clock(), TENANT_MAX_AGE_SECONDS);
+  }
+
+  /** The tenant a bearer token belongs to, if the token is genuine and of the wanted scope. */
+  async authenticate(authorization: string | undefined, scope: TokenScope): Promise<Tenant> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+    const token = match?.[1];
+    const claimed = token ? parseBearerToken(token) : null;
+    if (!token || !claimed || claimed.scope !== scope) throw new UnauthorizedError();
+    const tenant = await this.byId(claimed.tenantId);
+    const hash = tenant ? (scope === 'connect' ? tenant.connectTokenHash : tenant.adminTokenHash) : null;
+    if (!tenant || !hash || !tokenMatches(token, hash)) throw new UnauthorizedError();
+    return tenant;
+  }
+}

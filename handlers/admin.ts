@@ -1,0 +1,99 @@
+// The admin API (admin token): experiments, their status and report, and the Currents ingestion log.
+import { AdminService } from '../domain/admin';
+import { NO_DELAY } from '../domain/delay';
+import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
+import { experimentView } from '../domain/experiment';
+import type { Tenant } from '../domain/tenant';
+import { nowSeconds } from '../domain/time';
+import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
+import { type Config, readConfig } from './shared/config';
+import { type HttpRequest, type HttpResult, httpHandler, json } from './shared/http';
+import { createStores, type Stores } from './shared/stores';
+
+type Route = (tenant: Tenant, request: HttpRequest, id: string) => Promise<HttpResult>;
+
+const INGESTION_LIST_LIMIT = 100;
+
+export function createAdmin(config: Config, stores: Stores) {
+  const ingestionLog = new DynamoDbIngestionLog(stores.client, config.tableName);
+  const admin = new AdminService({
+    experiments: stores.experiments,
+    counters: stores.ledger,
+    clock: nowSeconds,
+    delayModel: () => NO_DELAY,
+  });
+
+  const routes: Array<{ pattern: RegExp; methods: Record<string, Route> }> = [
+    {
+      pattern: /^\/v1\/experiments\/?$/,
+      methods: {
+        GET: async (tenant) => json(200, { experiments: (await admin.list(tenant)).map(experimentView) }),
+      },
+    },
+    {
+      pattern: /^\/v1\/experiments\/([^/]*)\/?$/,
+      methods: {
+        GET: async (tenant, _request, id) => json(200, experimentView(await admin.get(tenant, id))),
+        PUT: async (tenant, request, id) => {
+          const { experiment, created } = await admin.put(tenant, id, request.body);
+          return json(created ? 201 : 200, experimentView(experiment));
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/experiments\/([^/]*)\/status\/?$/,
+      methods: {
+        POST: async (tenant, request, id) =>
+          json(200, experimentView(await admin.setStatus(tenant, id, request.body))),
+      },
+    },
+    {
+      pattern: /^\/v1\/experiments\/([^/]*)\/report\/?$/,
+      methods: { GET: async (tenant, _request, id) => json(200, await admin.report(tenant, id)) },
+    },
+    {
+      pattern: /^\/v1\/ingestion\/?$/,
+      methods: {
+        GET: async (tenant) => {
+          const files = await ingestionLog.list(tenant.id, INGESTION_LIST_LIMIT);
+          return json(200, {
+            files: files.map((f) => ({
+              key: f.key,
+              status: f.status,
+              ...(f.reason ? { reason: f.reason } : {}),
+              events: f.events,
+              attributed: f.attributed,
+              duplicates: f.duplicates,
+              bots: f.bots,
+              ingested_at: new Date(f.ingestedAt).toISOString(),
+            })),
+          });
+        },
+      },
+    },
+  ];
+
+  return async function adminApi(request: HttpRequest): Promise<HttpResult> {
+    for (const route of routes) {
+      const match = route.pattern.exec(request.path);
+      if (!match) continue;
+      const method = route.methods[request.method];
+      const tenant = await stores.tenants.authenticate(request.headers.authorization, 'admin');
+      if (!method) throw new MethodNotAllowedError(request.method);
+      return method(tenant, request, safeDecode(match[1] ?? ''));
+    }
+    throw new NotFoundError('route');
+  };
+}
+
+const config = readConfig();
+export const adminApi = createAdmin(config, createStores(config));
+export const handler = httpHandler(adminApi);
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

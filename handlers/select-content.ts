@@ -1,0 +1,67 @@
+// GET /v1/content — what Braze's Connected Content calls once per recipient and message field.
+import type { Context } from 'aws-lambda';
+import { ContentService } from '../domain/content';
+import { NO_DELAY } from '../domain/delay';
+import { ValidationError } from '../domain/errors';
+import { validateExperimentId } from '../domain/experiment';
+import { createRandom } from '../domain/random';
+import { recipientDigest } from '../domain/recipient';
+import { nowSeconds } from '../domain/time';
+import { type Config, readConfig } from './shared/config';
+import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
+import { describeError, logger } from './shared/logger';
+import { createStores, logBackgroundError, type Stores } from './shared/stores';
+
+const MAX_RECIPIENT_LENGTH = 512;
+const MAX_CAMPAIGN_LENGTH = 128;
+
+export function createSelectContent(config: Config, stores: Stores, content?: ContentService) {
+  const service =
+    content ??
+    new ContentService({
+      experiments: stores.experiments,
+      ledger: stores.ledger,
+      counters: stores.ledger,
+      random: createRandom((Date.now() ^ (process.pid << 16)) >>> 0),
+      clock: nowSeconds,
+      budgetMs: config.contentBudgetMs,
+      assignmentTtlSeconds: config.assignmentTtlSeconds,
+      delayModel: () => NO_DELAY,
+      onFallback: (reason, error) => logger.warn('content fallback', { reason, ...describeError(error) }),
+      onBackgroundError: logBackgroundError,
+    });
+
+  return async function selectContent(request: HttpRequest, _context?: Context): Promise<HttpResult> {
+    const tenant = await stores.tenants.authenticate(request.headers.authorization, 'connect');
+    const experimentId = validateExperimentId(
+      queryParam(request, 'experiment', { required: true, maxLength: 64 }),
+    );
+    const recipient = queryParam(request, 'recipient', { required: true, maxLength: MAX_RECIPIENT_LENGTH });
+    const digest = recipientDigest(recipient);
+    if (!digest) throw new ValidationError('recipient', 'must be a recipient id or its SHA-256 hex digest');
+    const campaignId = queryParam(request, 'campaign', { maxLength: MAX_CAMPAIGN_LENGTH });
+    const dispatchId = queryParam(request, 'dispatch', { maxLength: MAX_CAMPAIGN_LENGTH });
+
+    const answer = await service.select(tenant, {
+      experimentId,
+      recipientDigest: digest,
+      campaignId,
+      dispatchId,
+    });
+    const base = config.publicBaseUrl ?? request.origin;
+    return json(200, {
+      experiment: answer.experimentId,
+      variant: answer.variant?.id ?? null,
+      text: answer.variant?.text ?? '',
+      parts: answer.variant?.parts ?? {},
+      token: answer.token,
+      pixel_url: answer.token ? `${base}/v1/pixel/${answer.token}.gif` : null,
+      link_param: answer.token ? `weft=${answer.token}` : '',
+      fallback: answer.fallback,
+    });
+  };
+}
+
+const config = readConfig();
+export const selectContent = createSelectContent(config, createStores(config));
+export const handler = httpHandler(selectContent);

@@ -1,0 +1,136 @@
+// The one HTTP edge: every HTTP handler goes through it. It parses the API Gateway (HTTP API, v2) event,
+// enforces size limits, and turns domain errors into status codes — here and nowhere else.
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { type ErrorKind, PayloadTooLargeError, ValidationError, WeftError } from '../../domain/errors';
+import { describeError, logger } from './logger';
+
+export const MAX_BODY_BYTES = 256 * 1024;
+const MAX_QUERY_BYTES = 8 * 1024;
+
+const STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  not_allowed: 405,
+  conflict: 409,
+  too_large: 413,
+  unavailable: 503,
+};
+
+export interface HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: URLSearchParams;
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly pathParameters: Readonly<Record<string, string | undefined>>;
+  /** Parsed JSON body, or undefined when there is none. */
+  readonly body: unknown;
+  /** `https://host` the request came to (behind API Gateway: always https). */
+  readonly origin: string;
+}
+
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number };
+
+const JSON_HEADERS = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+export function errorResult(statusCode: number, code: string, message: string): HttpResult {
+  return json(statusCode, { error: { code, message } });
+}
+
+/** The status and body for any error. Unknown errors are 500 with a generic message and no details. */
+export function errorToResult(error: unknown): HttpResult {
+  if (error instanceof WeftError) return errorResult(STATUS[error.kind], error.code, error.message);
+  return errorResult(500, 'internal_error', 'internal error');
+}
+
+function decodeBody(event: APIGatewayProxyEventV2): string | undefined {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  return raw.toString('utf8');
+}
+
+export function parseRequest(event: APIGatewayProxyEventV2): HttpRequest {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  const declaredLength = Number(headers['content-length'] ?? 0);
+  if (declaredLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
+  const rawQuery = event.rawQueryString ?? '';
+  if (rawQuery.length > MAX_QUERY_BYTES)
+    throw new ValidationError('query', `must be at most ${MAX_QUERY_BYTES} bytes`);
+  const text = decodeBody(event);
+  let body: unknown;
+  if (text !== undefined) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new ValidationError('body', 'must be valid JSON', 'invalid_json');
+    }
+  }
+  const host = headers['x-forwarded-host'] ?? headers.host ?? event.requestContext?.domainName ?? 'localhost';
+  const proto = headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
+  return {
+    method: (event.requestContext?.http?.method ?? 'GET').toUpperCase(),
+    path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
+    query: new URLSearchParams(rawQuery),
+    headers,
+    pathParameters: event.pathParameters ?? {},
+    body,
+    origin: `${proto}://${host}`,
+  };
+}
+
+export type HttpCore = (request: HttpRequest, context: Context) => Promise<HttpResult>;
+
+/** Wraps a handler core with the shared plumbing: parsing, limits, error mapping, logging without secrets. */
+export function httpHandler(core: HttpCore) {
+  return middy<APIGatewayProxyEventV2, HttpResult>().handler(async (event, context) => {
+    try {
+      return await core(parseRequest(event), context);
+    } catch (error) {
+      const result = errorToResult(error);
+      if (result.statusCode >= 500)
+        logger.error('request failed', { status: result.statusCode, ...describeError(error) });
+      else logger.info('request rejected', { status: result.statusCode, ...describeError(error) });
+      return result;
+    }
+  });
+}
+
+/** A required query parameter, bounded in length; its absence or excess is a 400 naming it. */
+export function queryParam(
+  request: HttpRequest,
+  name: string,
+  options: { required: true; maxLength: number },
+): string;
+export function queryParam(
+  request: HttpRequest,
+  name: string,
+  options: { required?: false; maxLength: number },
+): string | null;
+export function queryParam(
+  request: HttpRequest,
+  name: string,
+  options: { required?: boolean; maxLength: number },
+): string | null {
+  const values = request.query.getAll(name);
+  if (values.length > 1) throw new ValidationError(name, 'must be given once');
+  const value = values[0]?.trim();
+  if (value === undefined || value === '') {
+    if (options.required) throw new ValidationError(name, 'is required');
+    return null;
+  }
+  if (value.length > options.maxLength)
+    throw new ValidationError(name, `must be at most ${options.maxLength} characters`);
+  return value;
+}

@@ -1,0 +1,27 @@
+// The DynamoDB adapters a handler needs, built once per container.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
+import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
+import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
+import { TenantDirectory } from '../../domain/tenant-directory';
+import { nowSeconds } from '../../domain/time';
+import { createDynamoDbClient } from './clients';
+import type { Config } from './config';
+import { describeError, logger } from './logger';
+
+export function createStores(config: Config, client: DynamoDBClient = createDynamoDbClient(config)) {
+  const tenantStore = new DynamoDbTenantStore(client, config.tableName);
+  return {
+    client,
+    tenantStore,
+    tenants: new TenantDirectory(tenantStore, nowSeconds, logBackgroundError),
+    experiments: new DynamoDbExperimentStore(client, config.tableName),
+    ledger: new DynamoDbLedger(client, config.tableName),
+  };
+}
+
+export type Stores = ReturnType<typeof createStores>;
+
+export function logBackgroundError(error: unknown): void {
+  logger.warn('background refresh failed', describeError(error));
+}

@@ -1,0 +1,150 @@
+// Counting is exact on DynamoDB Local: concurrency, duplicates, and failures injected around every store call.
+import {
+  type DynamoDBClient,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  type TransactWriteItemsCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
+import { StoreUnavailableError } from '../../domain/errors';
+import type { NewAssignment } from '../../domain/ports/assignment-ledger';
+import { localDynamoDbClient } from '../../local/dynamodb-local';
+import { freshTable } from '../support/dynamodb';
+
+const NOW = 1_767_225_600;
+
+function assignment(recipient: string, variantId = 'a'): NewAssignment {
+  return {
+    tenantId: 't',
+    experimentId: 'e',
+    recipientKey: recipient.padEnd(43, 'x').slice(0, 43),
+    variantId,
+    sentAt: NOW,
+    campaignId: 'cmp',
+    dispatchId: null,
+    expiresAt: NOW + 86_400,
+  };
+}
+
+/** Recounts from the stored assignments (what reconcile does) and compares with the counters. */
+async function drift(client: DynamoDBClient, tableName: string, ledger: DynamoDbLedger) {
+  const items = (await client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
+  const assignments = items.filter((i) => i.sk?.S === 'A');
+  const recount = { sends: assignments.length, opens: 0, clicks: 0 };
+  for (const a of assignments) {
+    if (a.opened_at) recount.opens++;
+    if (a.clicked_at) recount.clicks++;
+  }
+  const counters = (await ledger.read('t', 'e')).reduce(
+    (sum, c) => ({ sends: sum.sends + c.sends, opens: sum.opens + c.opens, clicks: sum.clicks + c.clicks }),
+    { sends: 0, opens: 0, clicks: 0 },
+  );
+  return { recount, counters };
+}
+
+describe('DynamoDbLedger exactness', () => {
+  let table: Awaited<ReturnType<typeof freshTable>>;
+  beforeAll(async () => {
+    table = await freshTable();
+  });
+
+  it('40 concurrent first assignments of one recipient record one send and agree on the variant', async () => {
+    const { client, tableName } = await freshTable();
+    const ledger = new DynamoDbLedger(client, tableName);
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => ledger.assign(assignment('same', ['a', 'b', 'c'][i % 3]))),
+    );
+    const created = outcomes.filter((o) => o.created);
+    expect(created).toHaveLength(1);
+    const variants = new Set(outcomes.map((o) => (o.created ? null : o.existing.variantId)).filter(Boolean));
+    expect(variants.size).toBe(1);
+    const { recount, counters } = await drift(client, tableName, ledger);
+    expect(counters).toEqual(recount);
+    expect(counters.sends).toBe(1);
+  });
+
+  it('rewards count once per recipient and kind, under repeats and concurrency, only for the send they name', async () => {
+    const { client, tableName } = await freshTable();
+    const ledger = new DynamoDbLedger(client, tableName);
+    await ledger.assign(assignment('r1', 'b'));
+    const reward = {
+      tenantId: 't',
+      experimentId: 'e',
+      recipientKey: assignment('r1').recipientKey,
+      variantId: 'b',
+      sentAt: NOW,
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, () => ledger.reward({ ...reward, kind: 'click', at: NOW + 60 })),
+    );
+    expect(outcomes.filter((o) => o === 'counted')).toHaveLength(1);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(19);
+    expect(await ledger.reward({ ...reward, kind: 'open', at: NOW + 30 })).toBe('counted');
+    expect(await ledger.reward({ ...reward, variantId: 'a', kind: 'open', at: NOW })).toBe('no_assignment');
+    expect(await ledger.reward({ ...reward, sentAt: NOW + 1, kind: 'click', at: NOW })).toBe('no_assignment');
+    expect(await ledger.reward({ ...reward, recipientKey: 'n'.repeat(43), kind: 'click', at: NOW })).toBe(
+      'no_assignment',
+    );
+    const { recount, counters } = await drift(client, tableName, ledger);
+    expect(counters).toEqual(recount);
+    expect(counters).toEqual({ sends: 1, opens: 1, clicks: 1 });
+  });
+
+  it('stays exact when store calls fail before or after they take effect, and callers retry', async () => {
+    const real = table.client;
+    const flaky = localDynamoDbClient(table.endpoint);
+    const mock = mockClient(flaky);
+    let call = 0;
+    mock.on(TransactWriteItemsCommand).callsFake(async (input: TransactWriteItemsCommandInput) => {
+      call++;
+      if (call % 3 === 1) throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
+      const result = await real.send(new TransactWriteItemsCommand(input));
+      if (call % 3 === 2) throw Object.assign(new Error('response lost'), { name: 'TimeoutError' });
+      return result;
+    });
+    const ledger = new DynamoDbLedger(flaky, table.tableName);
+    const truthLedger = new DynamoDbLedger(real, table.tableName);
+    const recipients = Array.from({ length: 30 }, (_, i) => `crash${i}`);
+    const served = new Map<string, string>();
+    for (const recipient of recipients) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const outcome = await ledger.assign(assignment(recipient, ['a', 'b'][attempt % 2]));
+          served.set(recipient, outcome.created ? ['a', 'b'][attempt % 2]! : outcome.existing.variantId);
+          break;
+        } catch (error) {
+          expect(error).toBeInstanceOf(StoreUnavailableError);
+          expect(attempt).toBeLessThan(5);
+        }
+      }
+    }
+    for (const recipient of recipients) {
+      const key = assignment(recipient).recipientKey;
+      const stored = await truthLedger.find({ tenantId: 't', experimentId: 'e', recipientKey: key });
+      expect(stored?.variantId).toBe(served.get(recipient));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await ledger.reward({
+            tenantId: 't',
+            experimentId: 'e',
+            recipientKey: key,
+            variantId: stored!.variantId,
+            sentAt: NOW,
+            kind: 'click',
+            at: NOW + 5,
+          });
+          break;
+        } catch (error) {
+          expect(error).toBeInstanceOf(StoreUnavailableError);
+        }
+      }
+    }
+    expect(call).toBeGreaterThan(60);
+    const { recount, counters } = await drift(real, table.tableName, truthLedger);
+    expect(counters).toEqual(recount);
+    expect(counters).toEqual({ sends: 30, opens: 0, clicks: 30 });
+    mock.restore();
+  });
+});

@@ -1,0 +1,327 @@
+// `serverless package` needs no AWS account, so the CloudFormation that `serverless deploy` would submit is checked
+// here: runtimes, the table, the Currents notification, the dead-letter queue, least-privilege IAM, bundle sizes.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
+const MAX_ZIP_BYTES = 2 * 1024 * 1024;
+
+type CfValue = unknown;
+interface CfResource {
+  Type: string;
+  Properties: Record<string, CfValue>;
+  DependsOn?: string | string[];
+  DeletionPolicy?: string;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: CfValue | CfValue[];
+}
+
+/** The IAM each handler needs, exactly (DynamoDB TransactWriteItems is authorised through the item actions). */
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  'handlers/select-content.handler': [
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
+  'handlers/track-open.handler': [
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:GetItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
+  'handlers/ingest-currents.handler': [
+    'dynamodb:BatchGetItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    's3:GetObject',
+    'sqs:SendMessage',
+  ],
+  'handlers/admin.handler': [
+    'dynamodb:BatchGetItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
+  'handlers/dashboard.handler': [],
+};
+
+const EXPECTED_ROUTES = [
+  'GET /dashboard',
+  'GET /dashboard/assets/{file+}',
+  'GET /openapi.json',
+  'GET /v1/content',
+  'GET /v1/experiments',
+  'GET /v1/experiments/{id}',
+  'GET /v1/experiments/{id}/report',
+  'GET /v1/ingestion',
+  'GET /v1/pixel/{token}',
+  'POST /v1/experiments/{id}/status',
+  'PUT /v1/experiments/{id}',
+];
+
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const getAtt = (value: CfValue): string[] | undefined =>
+  (value as { 'Fn::GetAtt'?: string[] } | null)?.['Fn::GetAtt'];
+
+/** File names in a zip, from its central directory. */
+function zipEntries(zip: Buffer): string[] {
+  const names: string[] = [];
+  for (let at = zip.indexOf('PK\x01\x02', 0, 'latin1'); at >= 0; ) {
+    const nameLength = zip.readUInt16LE(at + 28);
+    const next = at + 46 + nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    names.push(zip.toString('utf8', at + 46, at + 46 + nameLength));
+    at = zip.indexOf('PK\x01\x02', next, 'latin1');
+  }
+  return names;
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)));
+}
+
+describe('serverless package --stage ci', () => {
+  let outDir: string;
+  let resources: Record<string, CfResource>;
+  const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+  const functions = () => ofType('AWS::Lambda::Function');
+
+  beforeAll(async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'weft-package-'));
+    // No AWS credentials, profile or region: packaging must not need an account.
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
+    Object.assign(env, {
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      // Its own esbuild folder, which serverless-esbuild deletes afterwards: local stacks keep theirs.
+      WEFT_ESBUILD_DIR: join('.esbuild', `package-${process.pid}`),
+    });
+    const serverless = join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless');
+    try {
+      await promisify(execFile)(
+        process.execPath,
+        [serverless, 'package', '--stage', 'ci', '--package', outDir],
+        {
+          cwd: PROJECT_ROOT,
+          env,
+          timeout: 170_000,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+    } catch (error) {
+      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+      throw new Error(`serverless package failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
+    }
+    const template = JSON.parse(
+      await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    );
+    resources = template.Resources;
+  }, 180_000);
+
+  afterAll(async () => {
+    if (outDir) await rm(outDir, { recursive: true, force: true });
+  });
+
+  it('has one arm64 nodejs22.x function per handler', () => {
+    const handlers = functions().map(([, fn]) => fn.Properties['Handler']);
+
+    expect(handlers.sort()).toEqual(Object.keys(EXPECTED_ACTIONS).sort());
+    for (const [id, fn] of functions()) {
+      expect(fn.Properties['Runtime'], id).toBe('nodejs22.x');
+      expect(fn.Properties['Architectures'], id).toEqual(['arm64']);
+    }
+  });
+
+  it('tells every function its table and bucket, and no emulator endpoint', () => {
+    for (const [id, fn] of functions()) {
+      const variables = (fn.Properties['Environment'] as { Variables: Record<string, string> }).Variables;
+      expect(variables, id).toMatchObject({
+        WEFT_TABLE: 'weft-ci',
+        WEFT_CURRENTS_BUCKET: 'weft-currents-ci',
+        WEFT_DYNAMODB_ENDPOINT: '',
+        WEFT_S3_ENDPOINT: '',
+        WEFT_S3_ACCESS_KEY_ID: '',
+        WEFT_S3_SECRET_ACCESS_KEY: '',
+      });
+    }
+  });
+
+  it('routes the HTTP API of the contract, and logs routes, never paths, queries or headers', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties['RouteKey']);
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] ?? [];
+    const format = String(
+      (stage?.Properties['AccessLogSettings'] as { Format?: string } | undefined)?.Format,
+    );
+
+    expect(routes.sort()).toEqual(EXPECTED_ROUTES);
+    expect(format).toContain('$context.routeKey');
+    expect(format.toLowerCase()).not.toMatch(/path|querystring|header|sourceip|useragent|authorizer/);
+  });
+
+  it('declares the single table with its key schema, TTL on expires_at, PITR, and retained on delete', () => {
+    const tables = ofType('AWS::DynamoDB::Table');
+
+    expect(tables).toHaveLength(1);
+    const [, table] = tables[0]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      TableName: 'weft-ci',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('creates one private, encrypted Currents bucket whose .avro ObjectCreated events invoke ingestion', () => {
+    const buckets = ofType('AWS::S3::Bucket').filter(([id]) => id !== 'ServerlessDeploymentBucket');
+    const [ingestionId] = functions().find(
+      ([, fn]) => fn.Properties['Handler'] === 'handlers/ingest-currents.handler',
+    )!;
+
+    expect(buckets).toHaveLength(1);
+    const [, bucket] = buckets[0]!;
+    expect(bucket.Properties).toMatchObject({
+      BucketName: 'weft-currents-ci',
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [expect.anything()] },
+      NotificationConfiguration: {
+        LambdaConfigurations: [
+          {
+            Event: 's3:ObjectCreated:*',
+            Filter: { S3Key: { Rules: [{ Name: 'suffix', Value: '.avro' }] } },
+            Function: { 'Fn::GetAtt': [ingestionId, 'Arn'] },
+          },
+        ],
+      },
+    });
+    const permissions = ofType('AWS::Lambda::Permission').map(([, permission]) => permission.Properties);
+    expect(permissions).toContainEqual(
+      expect.objectContaining({
+        FunctionName: { 'Fn::GetAtt': [ingestionId, 'Arn'] },
+        Principal: 's3.amazonaws.com',
+      }),
+    );
+  });
+
+  it('retries a failed ingestion twice, then sends the event to an SQS dead-letter queue', () => {
+    const [ingestionId] = functions().find(
+      ([, fn]) => fn.Properties['Handler'] === 'handlers/ingest-currents.handler',
+    )!;
+    const configs = ofType('AWS::Lambda::EventInvokeConfig').map(([, config]) => config.Properties);
+
+    expect(configs).toHaveLength(1);
+    const config = configs[0]!;
+    expect(config['FunctionName']).toEqual({ Ref: ingestionId });
+    expect(config['MaximumRetryAttempts']).toBe(2);
+    const destination = (config['DestinationConfig'] as { OnFailure: { Destination: CfValue } }).OnFailure
+      .Destination;
+    const [queueId] = getAtt(destination) ?? [];
+    expect(resources[queueId ?? '']?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('gives every function its own role, allowed exactly what its handler calls, on exact resources', () => {
+    const [tableId] = ofType('AWS::DynamoDB::Table')[0]!;
+    const roles = new Set<string>();
+
+    for (const [id, fn] of functions()) {
+      const [roleId] = getAtt(fn.Properties['Role']) ?? [];
+      const role = resources[roleId ?? ''];
+      expect(role?.Type, `${id} role`).toBe('AWS::IAM::Role');
+      expect(roles.has(roleId!), `${id} shares its role`).toBe(false);
+      roles.add(roleId!);
+      const statements = (
+        role!.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]
+      ).flatMap((policy) => policy.PolicyDocument.Statement);
+      const logGroupId = `${id.replace(/LambdaFunction$/, '')}LogGroup`;
+      const granted: string[] = [];
+      for (const statement of statements) {
+        const actions = asArray(statement.Action);
+        const targets = asArray(statement.Resource);
+        expect(statement.Effect).toBe('Allow');
+        for (const action of actions) expect(action, `${id}: ${action}`).not.toContain('*');
+        for (const target of targets) expect(target, id).not.toBe('*');
+        if (actions.some((action) => action.startsWith('dynamodb:'))) {
+          expect(
+            actions.every((action) => action.startsWith('dynamodb:')),
+            id,
+          ).toBe(true);
+          expect(targets, `${id} DynamoDB resources`).toEqual([{ 'Fn::GetAtt': [tableId, 'Arn'] }]);
+        }
+        if (actions.some((action) => action.startsWith('logs:'))) {
+          expect(actions.sort(), id).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+          expect(targets, `${id} writes only its own log group`).toEqual([
+            { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+          ]);
+        } else {
+          granted.push(...actions);
+        }
+      }
+      expect(granted.sort(), id).toEqual(EXPECTED_ACTIONS[String(fn.Properties['Handler'])]);
+    }
+    expect(ofType('AWS::IAM::Role')).toHaveLength(roles.size);
+  });
+
+  it('reads Currents objects only from the Currents bucket and writes only to its own dead-letter queue', () => {
+    const statements = ofType('AWS::IAM::Role').flatMap(([, role]) =>
+      (role.Properties['Policies'] as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+        (policy) => policy.PolicyDocument.Statement,
+      ),
+    );
+    const s3 = statements.filter((statement) => asArray(statement.Action).includes('s3:GetObject'));
+    const sqs = statements.filter((statement) => asArray(statement.Action).includes('sqs:SendMessage'));
+
+    expect(s3).toHaveLength(1);
+    expect(JSON.stringify(s3[0]!.Resource)).toContain(':s3:::weft-currents-ci/*');
+    expect(sqs).toHaveLength(1);
+    const [queueId] = getAtt(asArray(sqs[0]!.Resource)[0]) ?? [];
+    expect(resources[queueId ?? '']?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('bundles each handler alone into a small zip, with the dashboard files only in the dashboard zip', async () => {
+    const sizes: Record<string, number> = {};
+    const dashboardFiles = existsSync(join(PROJECT_ROOT, 'dashboard'))
+      ? (await filesUnder(join(PROJECT_ROOT, 'dashboard'))).map((file) => `dashboard/${file}`)
+      : [];
+
+    for (const [id, fn] of functions()) {
+      const handlerFile = String(fn.Properties['Handler']).replace(/\.handler$/, '.js');
+      const zipName = basename(String((fn.Properties['Code'] as { S3Key: string }).S3Key));
+      const zip = await readFile(join(outDir, zipName));
+      sizes[zipName] = (await stat(join(outDir, zipName))).size;
+      const entries = zipEntries(zip);
+      const expected = [handlerFile, `${handlerFile}.map`];
+      if (handlerFile === 'handlers/dashboard.js') expected.push(...dashboardFiles);
+
+      expect(entries.sort(), id).toEqual(expected.sort());
+      expect(sizes[zipName], zipName).toBeLessThan(MAX_ZIP_BYTES);
+    }
+    console.info(`zip sizes (bytes): ${JSON.stringify(sizes)}`);
+  });
+});

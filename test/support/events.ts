@@ -1,0 +1,87 @@
+// Builders for the events Lambda receives: API Gateway HTTP API (v2) requests and S3 notifications.
+import type { APIGatewayProxyEventV2, Context, S3Event } from 'aws-lambda';
+
+export interface HttpEventInput {
+  method?: string;
+  path: string;
+  query?: Record<string, string> | string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  rawBody?: string;
+  pathParameters?: Record<string, string>;
+}
+
+export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
+  const method = input.method ?? 'GET';
+  const rawQueryString =
+    typeof input.query === 'string' ? input.query : new URLSearchParams(input.query ?? {}).toString();
+  const body = input.rawBody ?? (input.body === undefined ? undefined : JSON.stringify(input.body));
+  return {
+    version: '2.0',
+    routeKey: `${method} ${input.path}`,
+    rawPath: input.path,
+    rawQueryString,
+    headers: { host: 'weft.example.com', ...(input.headers ?? {}) },
+    pathParameters: input.pathParameters,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'weft.example.com',
+      domainPrefix: 'weft',
+      http: { method, path: input.path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
+      requestId: 'request',
+      routeKey: `${method} ${input.path}`,
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 0,
+    },
+    body,
+    isBase64Encoded: false,
+  };
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+export function s3Event(bucket: string, keys: string[]): S3Event {
+  return {
+    Records: keys.map((key) => ({
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      awsRegion: 'eu-west-1',
+      eventTime: new Date(0).toISOString(),
+      eventName: 'ObjectCreated:Put',
+      userIdentity: { principalId: 'braze' },
+      requestParameters: { sourceIPAddress: '192.0.2.1' },
+      responseElements: { 'x-amz-request-id': 'r', 'x-amz-id-2': 'r' },
+      s3: {
+        s3SchemaVersion: '1.0',
+        configurationId: 'currents',
+        bucket: { name: bucket, ownerIdentity: { principalId: 'o' }, arn: `arn:aws:s3:::${bucket}` },
+        object: { key: encodeURIComponent(key).replace(/%2F/g, '/'), size: 1, eTag: 'e', sequencer: '1' },
+      },
+    })),
+  };
+}
+
+export function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'test',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:test',
+    memoryLimitInMB: '256',
+    awsRequestId: 'request',
+    logGroupName: 'group',
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export function parseJson(result: { body?: string }): Record<string, unknown> {
+  return JSON.parse(result.body ?? 'null') as Record<string, unknown>;
+}
