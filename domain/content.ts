@@ -62,25 +62,35 @@ export class ContentService {
     this.allocations = new RefreshingCache(10_000, deps.onBackgroundError);
   }
 
-  /** The allocation now served for an experiment, computed from the counters at most every `refresh_seconds`. */
-  allocation(
-    tenantId: string,
-    experiment: Experiment,
-    deadlineMs = Date.now() + this.deps.budgetMs,
-  ): Promise<Allocation> {
-    return this.allocations.get(
-      `${tenantId}/${experiment.id}/${experiment.version}`,
+  /**
+   * The allocation now served for an experiment, computed from the counters at most every `refresh_seconds`.
+   * A cold container waits for the counters at most half the budget; past that it serves equal shares for
+   * this request while the read finishes in the background.
+   */
+  async allocation(tenantId: string, experiment: Experiment, deadlineMs = Date.now() + this.deps.budgetMs) {
+    const key = `${tenantId}/${experiment.id}/${experiment.version}`;
+    const cold = this.allocations.peek(key) === undefined;
+    const loading = this.allocations.get(
+      key,
       async () => {
-        const counts = await withDeadline(
-          deadlineMs,
-          (signal) => this.deps.counters.read(tenantId, experiment.id, { signal }),
-          timeout,
-        );
+        const counts = await this.deps.counters.read(tenantId, experiment.id);
         return allocate(experiment, counts, this.deps.clock(), this.deps.delayModel(tenantId, experiment));
       },
       this.deps.clock(),
       experiment.options.refresh_seconds,
     );
+    if (!cold) return loading;
+    loading.catch((error) => this.deps.onBackgroundError?.(error));
+    const waitMs = Math.max(0, Math.min(deadlineMs - Date.now(), this.deps.budgetMs / 2));
+    let timer: NodeJS.Timeout | undefined;
+    const interim = new Promise<Allocation>((resolve) => {
+      timer = setTimeout(() => resolve(equalShares(experiment, this.deps.clock())), waitMs);
+    });
+    try {
+      return await Promise.race([loading, interim]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async select(tenant: Tenant, request: ContentRequest): Promise<ContentAnswer> {
@@ -182,6 +192,11 @@ export class ContentService {
   invalidate(tenantId: string, experimentId: string): void {
     this.experiments.delete(`${tenantId}/${experimentId}`);
   }
+}
+
+function equalShares(experiment: Experiment, now: number): Allocation {
+  const active = activeVariants(experiment);
+  return { shares: new Map(active.map((v) => [v.id, 1 / active.length])), phase: 'burn_in', computedAt: now };
 }
 
 function timeout(): StoreUnavailableError {

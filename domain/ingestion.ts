@@ -9,8 +9,8 @@ import type { Assignment, AssignmentKey, AssignmentLedger } from './ports/assign
 import type { ExperimentStore } from './ports/experiment-store';
 import type { IngestionEntry, IngestionLog } from './ports/ingestion-log';
 import type { TenantStore } from './ports/tenant-store';
-import type { TokenRewards } from './rewards';
 import { recipientKey } from './recipient';
+import type { TokenRewards } from './rewards';
 import type { Tenant } from './tenant';
 
 const BATCH_SIZE = 500;
@@ -51,7 +51,12 @@ export class CurrentsIngestion {
   /** Ingests one object. Throws StoreUnavailableError (so Lambda retries) only for transient store trouble. */
   async ingest(objectKey: string, open: EventSource): Promise<IngestionEntry & { tenantId: string | null }> {
     const parsed = parseCurrentsKey(objectKey);
-    const finish = async (tenantId: string | null, tally: Tally, status: IngestionEntry['status'], reason: string | null) => {
+    const finish = async (
+      tenantId: string | null,
+      tally: Tally,
+      status: IngestionEntry['status'],
+      reason: string | null,
+    ) => {
       const entry: IngestionEntry = {
         key: objectKey,
         status,
@@ -69,7 +74,8 @@ export class CurrentsIngestion {
     if (!parsed) return finish(null, tally, 'skipped', 'not a Currents object key (no event_type= segment)');
     const tenant = await this.deps.tenants.findByFolder(parsed.folder);
     if (!tenant) return finish(null, tally, 'skipped', 'no tenant owns this folder');
-    if (!parsed.kind) return finish(tenant.id, tally, 'skipped', `event type ${parsed.eventType} is not used by weft`);
+    if (!parsed.kind)
+      return finish(tenant.id, tally, 'skipped', `event type ${parsed.eventType} is not used by weft`);
 
     try {
       const events = await open(parsed.kind);
@@ -82,7 +88,12 @@ export class CurrentsIngestion {
     return finish(tenant.id, tally, 'ok', null);
   }
 
-  private async attribute(tenant: Tenant, kind: EngagementKind, events: AsyncIterable<EngagementEvent>, tally: Tally) {
+  private async attribute(
+    tenant: Tenant,
+    kind: EngagementKind,
+    events: AsyncIterable<EngagementEvent>,
+    tally: Tally,
+  ) {
     const seenEvents = new Set<string>();
     const seenRecipients = new Set<string>();
     const campaignExperiments = new Map<string, Promise<string[]>>();
@@ -167,7 +178,10 @@ export class CurrentsIngestion {
         tally.unattributed++;
         continue;
       }
-      if (candidate.variantId !== null && (assignment.variantId !== candidate.variantId || assignment.sentAt !== candidate.sentAt)) {
+      if (
+        candidate.variantId !== null &&
+        (assignment.variantId !== candidate.variantId || assignment.sentAt !== candidate.sentAt)
+      ) {
         tally.unattributed++;
         continue;
       }

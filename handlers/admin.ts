@@ -1,11 +1,12 @@
 // The admin API (admin token): experiments, their status and report, and the Currents ingestion log.
+
+import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
 import { AdminService } from '../domain/admin';
 import { NO_DELAY } from '../domain/delay';
 import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
 import { experimentView } from '../domain/experiment';
 import type { Tenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
-import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
 import { type Config, readConfig } from './shared/config';
 import { type HttpRequest, type HttpResult, httpHandler, json } from './shared/http';
 import { createStores, type Stores } from './shared/stores';

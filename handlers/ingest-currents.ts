@@ -64,7 +64,9 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
       }
     }
     if (transient) {
-      throw transient instanceof StoreUnavailableError ? transient : new StoreUnavailableError('ingestion', { cause: transient });
+      throw transient instanceof StoreUnavailableError
+        ? transient
+        : new StoreUnavailableError('ingestion', { cause: transient });
     }
     return { files: results.length };
   };

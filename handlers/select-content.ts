@@ -4,18 +4,29 @@ import { ContentService } from '../domain/content';
 import { NO_DELAY } from '../domain/delay';
 import { ValidationError } from '../domain/errors';
 import { validateExperimentId } from '../domain/experiment';
+import type { AssignmentLedger } from '../domain/ports/assignment-ledger';
+import type { CounterReader } from '../domain/ports/counter-reader';
+import type { ExperimentStore } from '../domain/ports/experiment-store';
 import { createRandom } from '../domain/random';
 import { recipientDigest } from '../domain/recipient';
+import type { TenantDirectory } from '../domain/tenant-directory';
 import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
 import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { describeError, logger } from './shared/logger';
-import { createStores, logBackgroundError, type Stores } from './shared/stores';
+import { createStores, logBackgroundError } from './shared/stores';
 
 const MAX_RECIPIENT_LENGTH = 512;
 const MAX_CAMPAIGN_LENGTH = 128;
 
-export function createSelectContent(config: Config, stores: Stores, content?: ContentService) {
+/** What content selection needs from the stores; the benchmark passes in-memory ones. */
+export interface ContentStores {
+  readonly tenants: TenantDirectory;
+  readonly experiments: ExperimentStore;
+  readonly ledger: AssignmentLedger & CounterReader;
+}
+
+export function createSelectContent(config: Config, stores: ContentStores, content?: ContentService) {
   const service =
     content ??
     new ContentService({

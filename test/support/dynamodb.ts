@@ -14,7 +14,8 @@ export async function freshTable() {
     tableName,
     currentsBucket: 'weft-currents-test',
     publicBaseUrl: null,
-    contentBudgetMs: 800,
+    // DynamoDB Local on a shared 2-core machine is far slower than DynamoDB; fallback tests set their own budget.
+    contentBudgetMs: 3000,
     assignmentTtlSeconds: 30 * 86_400,
     dynamodbEndpoint: endpoint,
     s3Endpoint: null,

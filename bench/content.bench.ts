@@ -1,0 +1,149 @@
+// Content selection: handler CPU per warm call against a do-nothing middy handler, store round trips per call
+// (counted on DynamoDB Local), and tracking-token sign/verify throughput.
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
+import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
+import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
+import { ensureTable } from '../adapters/dynamodb/table';
+import { MemoryExperimentStore, MemoryLedger, MemoryTenantStore } from '../adapters/memory/memory-stores';
+import { defineExperiment } from '../domain/experiment';
+import { issueTenant } from '../domain/tenant';
+import { TenantDirectory } from '../domain/tenant-directory';
+import { nowSeconds } from '../domain/time';
+import { signTrackingToken, verifyTrackingToken } from '../domain/tracking-token';
+import { createSelectContent } from '../handlers/select-content';
+import type { Config } from '../handlers/shared/config';
+import { httpHandler } from '../handlers/shared/http';
+import { localDynamoDbClient, startDynamoDbLocal } from '../local/dynamodb-local';
+import { httpEvent, lambdaContext } from '../test/support/events';
+import { measureCpu, ratioLine } from './harness';
+
+const CALLS = 20_000;
+
+const config: Config = {
+  tableName: 'bench',
+  currentsBucket: null,
+  publicBaseUrl: null,
+  contentBudgetMs: 800,
+  assignmentTtlSeconds: 86_400,
+  dynamodbEndpoint: null,
+  s3Endpoint: null,
+  s3Credentials: null,
+  region: 'local',
+};
+
+const variants = Array.from({ length: 5 }, (_, i) => ({ id: `v${i}`, text: `Subject line number ${i}` }));
+
+export async function benchContent(): Promise<string[]> {
+  const lines: string[] = [];
+  const now = nowSeconds();
+  const issued = issueTenant('bench', 'bench', now);
+
+  // CPU: the real handler (middy, auth, validation, allocation, token, JSON) on in-memory stores.
+  const tenantStore = new MemoryTenantStore();
+  await tenantStore.create(issued.tenant);
+  const experiments = new MemoryExperimentStore();
+  await experiments.save(defineExperiment('bench', 'exp', { variants, min_sends: 0 }, null, now));
+  const ledger = new MemoryLedger();
+  const content = httpHandler(
+    createSelectContent(config, {
+      tenants: new TenantDirectory(tenantStore, nowSeconds),
+      experiments,
+      ledger,
+    }),
+  );
+  const baseline = middy<APIGatewayProxyEventV2, unknown>().handler(async () => ({
+    statusCode: 200,
+    body: '{}',
+  }));
+  const context = lambdaContext();
+  const events = Array.from({ length: 1000 }, (_, i) =>
+    httpEvent({
+      path: '/v1/content',
+      query: { experiment: 'exp', recipient: `recipient-${i}` },
+      headers: { authorization: `Bearer ${issued.connectToken}` },
+    }),
+  );
+  let i = 0;
+  const noop = await measureCpu(() => baseline(events[i++ % events.length]!, context), CALLS);
+  i = 0;
+  const warm = await measureCpu(() => content(events[i++ % events.length]!, context), CALLS);
+  lines.push(
+    ratioLine(
+      'content handler CPU vs do-nothing middy handler',
+      warm.perCallMicros,
+      noop.perCallMicros,
+      'µs/call',
+      '≤ 2 (DESIGN §6)',
+    ),
+  );
+
+  // Round trips on a real DynamoDB Local, counted at the client.
+  const dynamodb = await startDynamoDbLocal();
+  try {
+    const client = localDynamoDbClient(dynamodb.endpoint);
+    let sends = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        sends++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countRoundTrips' },
+    );
+    await ensureTable(client, 'bench');
+    await new DynamoDbTenantStore(client, 'bench').create(issued.tenant);
+    await new DynamoDbExperimentStore(client, 'bench').save(
+      defineExperiment('bench', 'exp', { variants, min_sends: 0 }, null, now),
+    );
+    const stores = {
+      tenants: new TenantDirectory(new DynamoDbTenantStore(client, 'bench'), nowSeconds),
+      experiments: new DynamoDbExperimentStore(client, 'bench'),
+      ledger: new DynamoDbLedger(client, 'bench'),
+    };
+    const real = httpHandler(createSelectContent(config, stores));
+    const call = (recipient: string) =>
+      real(
+        httpEvent({
+          path: '/v1/content',
+          query: { experiment: 'exp', recipient },
+          headers: { authorization: `Bearer ${issued.connectToken}` },
+        }),
+        context,
+      );
+    await call('warm-up');
+    const before = sends;
+    const N = 200;
+    for (let r = 0; r < N; r++) await call(`new-${r}`);
+    const perNew = (sends - before) / N;
+    const beforeRepeat = sends;
+    for (let r = 0; r < N; r++) await call(`new-${r}`);
+    const perRepeat = (sends - beforeRepeat) / N;
+    lines.push(
+      `roundtrips content new recipient: ${perNew.toFixed(2)} per call (target 1; includes background allocation refreshes)`,
+    );
+    lines.push(
+      `roundtrips content repeat recipient (warm container): ${perRepeat.toFixed(2)} per call (target 0)`,
+    );
+    client.destroy();
+  } finally {
+    await dynamodb.stop();
+  }
+
+  // Tokens.
+  const claims = {
+    tenantId: 'bench',
+    experimentId: 'exp',
+    variantId: 'v1',
+    recipientKey: 'k'.repeat(43),
+    sentAt: now,
+  };
+  const secret = issued.tenant.signingSecrets[0]!.secret;
+  const token = signTrackingToken(claims, secret);
+  const sign = await measureCpu(() => signTrackingToken(claims, secret), CALLS);
+  const verify = await measureCpu(() => verifyTrackingToken(token, [secret]), CALLS);
+  lines.push(
+    `tokens sign: ${Math.round(sign.callsPerSecond).toLocaleString('en')} /s, verify: ${Math.round(verify.callsPerSecond).toLocaleString('en')} /s`,
+  );
+  return lines;
+}

@@ -1,0 +1,20 @@
+// `npm run bench`: every benchmark, each reported as a ratio against a baseline measured in this same run.
+import { benchContent } from './content.bench';
+
+const benches: Array<[string, () => Promise<string[]>]> = [['content', benchContent]];
+
+async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  const only = process.argv[2];
+  for (const [name, bench] of benches) {
+    if (only && only !== name) continue;
+    console.log(`# ${name}`);
+    for (const line of await bench()) console.log(line);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
