@@ -4,7 +4,15 @@ import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store'
 import { WeftError } from '../domain/errors';
 import { issueTenant, rotateTenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
-import { type StoreFlags, storeContext } from './context';
+import { readFileSync } from 'node:fs';
+import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
+import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
+import { AdminService } from '../domain/admin';
+import { NO_DELAY } from '../domain/delay';
+import { experimentView, validateExperimentId } from '../domain/experiment';
+import { connectedContentSnippet } from '../domain/snippet';
+import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
+import { formatReport } from './format-report';
 
 const program = new Command('weft').description('weft: real-time language optimisation for Braze email');
 
@@ -77,6 +85,74 @@ withStoreFlags(
       `Admin token:   ${issued.adminToken}`,
     ].join('\n'),
   );
+});
+
+const tenantOption = (command: Command) =>
+  command.option('--tenant <id>', 'tenant id (default: the local stack’s tenant, or WEFT_TENANT)');
+
+function tenantOf(options: { tenant?: string }, context: StoreContext): string {
+  const id = options.tenant ?? process.env.WEFT_TENANT ?? context.local?.tenant;
+  if (!id) throw new Error('which tenant? pass --tenant <id>');
+  return id;
+}
+
+async function adminFor(options: StoreFlags & { tenant?: string }) {
+  const context = storeContext(options);
+  const tenantId = tenantOf(options, context);
+  const tenant = await new DynamoDbTenantStore(context.client, context.tableName).get(tenantId);
+  if (!tenant) throw new Error(`tenant ${tenantId} does not exist`);
+  const ledger = new DynamoDbLedger(context.client, context.tableName);
+  const admin = new AdminService({
+    experiments: new DynamoDbExperimentStore(context.client, context.tableName),
+    counters: ledger,
+    clock: nowSeconds,
+    delayModel: () => NO_DELAY,
+  });
+  return { context, tenant, admin };
+}
+
+const experiment = program.command('experiment').description('create and update experiments');
+withStoreFlags(
+  tenantOption(
+    experiment
+      .command('put <id>')
+      .description('create or update an experiment from a JSON file (same body as PUT /v1/experiments/<id>)')
+      .requiredOption('-f, --file <file>', 'JSON file')
+      .option('--json', 'machine-readable output'),
+  ),
+).action(async (id: string, options: StoreFlags & { tenant?: string; file: string; json?: boolean }) => {
+  const { tenant, admin } = await adminFor(options);
+  const body = JSON.parse(readFileSync(options.file, 'utf8')) as unknown;
+  const { experiment: saved, created } = await admin.put(tenant, id, body);
+  print(Boolean(options.json), experimentView(saved), `${created ? 'Created' : 'Updated'} experiment ${saved.id} (${saved.variants.filter((v) => v.state === 'active').length} active variants).`);
+});
+
+withStoreFlags(
+  tenantOption(program.command('report <id>').description('the experiment report as a table').option('--json', 'the report JSON')),
+).action(async (id: string, options: StoreFlags & { tenant?: string; json?: boolean }) => {
+  const { tenant, admin } = await adminFor(options);
+  const report = await admin.report(tenant, id);
+  print(Boolean(options.json), report, formatReport(report));
+});
+
+withStoreFlags(
+  tenantOption(
+    program
+      .command('snippet <id>')
+      .description('the Connected Content Liquid for a subject line and a body')
+      .option('--base-url <url>', 'public base URL of weft (default: the local stack’s)'),
+  ),
+).action(async (id: string, options: StoreFlags & { tenant?: string; baseUrl?: string }) => {
+  const local = readLocalTenantFile();
+  const baseUrl = options.baseUrl ?? process.env.WEFT_PUBLIC_BASE_URL ?? local?.base_url;
+  if (!baseUrl) throw new Error('pass --base-url https://your-weft-host');
+  const usingLocal = !options.baseUrl && local && baseUrl === local.base_url;
+  const snippet = connectedContentSnippet({
+    baseUrl,
+    experimentId: validateExperimentId(id),
+    connectToken: usingLocal ? local.connect_token : 'CONNECT_TOKEN',
+  });
+  process.stdout.write(`# Subject line\n${snippet.subject}\n\n# Body\n${snippet.body}\n`);
 });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -52,10 +52,16 @@ interface Served {
   readonly sentAt: number;
 }
 
+interface Remembered extends Served {
+  readonly recipientKey: string;
+  readonly answer: ContentAnswer;
+}
+
 export class ContentService {
   private readonly experiments: RefreshingCache<Experiment | null>;
   private readonly allocations: RefreshingCache<Allocation>;
-  private readonly recent = new LruMap<Served>(50_000);
+  /** Recipients this container served lately (keyed by digest): repeats cost no store call and no hashing. */
+  private readonly recent = new LruMap<Remembered>(50_000);
 
   constructor(private readonly deps: ContentServiceDeps) {
     this.experiments = new RefreshingCache(10_000, deps.onBackgroundError);
@@ -111,9 +117,16 @@ export class ContentService {
     }
     if (!experiment) throw new NotFoundError('experiment');
 
+    const recentKey = `${tenant.id}/${experiment.id}/${experiment.version}/${request.recipientDigest}`;
+    const known = this.recent.get(recentKey);
+    if (known) return known.answer;
     const key = recipientKey(tenant.recipientKey, request.recipientDigest);
-    const recentKey = `${tenant.id}/${experiment.id}/${key}`;
     const now = this.deps.clock();
+    const remember = (served: Served): ContentAnswer => {
+      const result = answer(served, false);
+      this.recent.set(recentKey, { ...served, recipientKey: key, answer: result });
+      return result;
+    };
     const answer = (served: Served, fallback: boolean): ContentAnswer => {
       const variant = servable(experiment, served.variantId);
       return {
@@ -133,9 +146,6 @@ export class ContentService {
       };
     };
 
-    const known = this.recent.get(recentKey);
-    if (known) return answer(known, false);
-
     try {
       if (experiment.status !== 'running') {
         const existing = await withDeadline(
@@ -147,9 +157,7 @@ export class ContentService {
             ),
           timeout,
         );
-        const served = existing ?? { variantId: defaultVariant(experiment).id, sentAt: now };
-        if (existing) this.recent.set(recentKey, served);
-        return answer(served, false);
+        return existing ? remember(existing) : answer({ variantId: defaultVariant(experiment).id, sentAt: now }, false);
       }
       const allocation = await this.allocation(tenant.id, experiment, deadline);
       const active = activeVariants(experiment);
@@ -178,9 +186,7 @@ export class ContentService {
           ),
         timeout,
       );
-      const served = outcome.created ? { variantId: chosen.id, sentAt: now } : outcome.existing;
-      this.recent.set(recentKey, served);
-      return answer(served, false);
+      return remember(outcome.created ? { variantId: chosen.id, sentAt: now } : outcome.existing);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.deps.onFallback?.('store_unavailable', error);

@@ -46,32 +46,47 @@ export function createRandom(seed: number): Random {
   return () => ((next32() >>> 5) * TWO_POW_26 + (next32() >>> 6)) / TWO_POW_53;
 }
 
-/** A standard normal deviate (Marsaglia's polar method; the second deviate is dropped to stay stateless). */
-export function sampleNormal(random: Random): number {
+// Marsaglia's polar method yields two independent normals; sampleBeta spends both (one per gamma deviate).
+const normalPair = new Float64Array(2);
+
+function fillNormalPair(random: Random): void {
   for (;;) {
     const u = 2 * random() - 1;
     const v = 2 * random() - 1;
     const s = u * u + v * v;
-    if (s > 0 && s < 1) return u * Math.sqrt((-2 * Math.log(s)) / s);
+    if (s > 0 && s < 1) {
+      const scale = Math.sqrt((-2 * Math.log(s)) / s);
+      normalPair[0] = u * scale;
+      normalPair[1] = v * scale;
+      return;
+    }
   }
 }
 
-/** Marsaglia & Tsang (2000) for shape ≥ 1: d·v where v is a transformed normal, accepted ~98% of the time. */
-function gammaAtLeastOne(random: Random, shape: number): number {
+/** A standard normal deviate. */
+export function sampleNormal(random: Random): number {
+  fillNormalPair(random);
+  return normalPair[0]!;
+}
+
+/**
+ * Marsaglia & Tsang (2000) for shape ≥ 1: d·v where v is a transformed normal, accepted ~98% of the time.
+ * `normal` is an unused deviate for the first attempt, if the caller has one.
+ */
+function gammaAtLeastOne(random: Random, shape: number, normal = Number.NaN): number {
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
+  let x = normal;
   for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      x = sampleNormal(random);
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = 1 - random();
-    const x2 = x * x;
-    if (u < 1 - 0.0331 * x2 * x2) return d * v;
-    if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
+    if (Number.isNaN(x)) x = sampleNormal(random);
+    let v = 1 + c * x;
+    if (v > 0) {
+      v = v * v * v;
+      const u = 1 - random();
+      const x2 = x * x;
+      if (u < 1 - 0.0331 * x2 * x2 || Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
+    }
+    x = Number.NaN;
   }
 }
 
@@ -99,8 +114,10 @@ export function sampleBeta(random: Random, a: number, b: number): number {
   assertShape('Beta alpha', a);
   assertShape('Beta beta', b);
   if (a >= 1 && b >= 1) {
-    const x = gammaAtLeastOne(random, a);
-    const y = gammaAtLeastOne(random, b);
+    fillNormalPair(random);
+    const spare = normalPair[1]!;
+    const x = gammaAtLeastOne(random, a, normalPair[0]!);
+    const y = gammaAtLeastOne(random, b, spare);
     return x / (x + y);
   }
   const diff = logGammaDeviate(random, a) - logGammaDeviate(random, b);

@@ -162,8 +162,9 @@ export function betaCdf(x: number, a: number, b: number): number {
 /** Numerical Recipes' starting point for the inverse (Abramowitz & Stegun 26.5.22, or power-law tails). */
 function quantileGuess(p: number, a: number, b: number): number {
   if (a >= 1 && b >= 1) {
-    const t = Math.sqrt(-2 * Math.log(p));
-    const z = -((2.30753 + t * 0.27061) / (1 + t * (0.99229 + t * 0.04481)) - t);
+    const t = Math.sqrt(-2 * Math.log(Math.min(p, 1 - p)));
+    const z0 = (2.30753 + t * 0.27061) / (1 + t * (0.99229 + t * 0.04481)) - t;
+    const z = p < 0.5 ? -z0 : z0;
     const al = (z * z - 3) / 6;
     const h = 2 / (1 / (2 * a - 1) + 1 / (2 * b - 1));
     const w = (z * Math.sqrt(al + h)) / h - (1 / (2 * b - 1) - 1 / (2 * a - 1)) * (al + 5 / 6 - 2 / (3 * h));
@@ -179,28 +180,40 @@ function quantileGuess(p: number, a: number, b: number): number {
 }
 
 /**
- * The x with I_x(a, b) = p for p ≤ ½, so the lower tail is always solved where it is computed accurately.
- * Newton's method on ln I against ln x (exact for the power-law tail x^a), kept inside a shrinking bracket.
+ * The x at which the lower (or upper) tail of Beta(a, b) equals target: Newton's method on ln tail against
+ * ln x, which is exact for a power-law tail, kept inside a shrinking bracket. Callers pick the side of ½ so
+ * that x, not 1 − x, is the small number and keeps full relative precision.
  */
-function lowerQuantile(p: number, a: number, b: number): number {
+function solveTail(target: number, lower: boolean, a: number, b: number, guess: number): number {
   let lo = 0;
   let hi = 1;
-  let x = quantileGuess(p, a, b);
-  if (!(x > 0 && x < 1)) x = 0.5;
-  const logP = Math.log(p);
+  let x = guess > 0 && guess < 1 ? guess : 0.5;
+  const logTarget = Math.log(target);
   for (let iteration = 0; iteration < 200; iteration++) {
-    const cdf = betaTails(x, a, b).lower;
-    if (cdf === p) return x;
-    if (cdf < p) lo = x;
+    const tails = betaTails(x, a, b);
+    const tail = lower ? tails.lower : tails.upper;
+    if (tail === target) return x;
+    if (tail < target === lower) lo = x;
     else hi = x;
     const density = powerTerm(x, 1 - x, a, b) / (x * (1 - x));
     let next = Number.NaN;
-    if (cdf > 0 && density > 0) next = x * Math.exp(-((Math.log(cdf) - logP) * cdf) / (x * density));
+    if (tail > 0 && density > 0) {
+      const slope = ((lower ? 1 : -1) * x * density) / tail;
+      next = x * Math.exp(-(Math.log(tail) - logTarget) / slope);
+    }
     if (!(next > lo && next < hi)) next = lo > 0 ? Math.sqrt(lo * hi) : hi / 1024;
     if (Math.abs(next - x) <= 2 * EPSILON * x || hi - lo <= 2 * EPSILON * hi) return next;
     x = next;
   }
   return x;
+}
+
+/** The quantile whose lower (or upper) tail probability is target, taking the tail as given to avoid 1 − p. */
+function quantileOfTail(target: number, lower: boolean, a: number, b: number): number {
+  const guess = quantileGuess(lower ? target : 1 - target, a, b);
+  if (guess <= 0.5) return solveTail(target, lower, a, b, guess);
+  // Near 1, solve for 1 − x instead: it is a Beta(b, a) variable, whose tails are swapped.
+  return 1 - solveTail(target, !lower, b, a, 1 - guess);
 }
 
 /** The p-quantile of Beta(a, b), the inverse of betaCdf. */
@@ -209,8 +222,7 @@ export function betaQuantile(p: number, a: number, b: number): number {
   if (!(p >= 0 && p <= 1)) throw new RangeError(`Probability must lie in [0, 1] (got ${p})`);
   if (p === 0) return 0;
   if (p === 1) return 1;
-  if (p > 0.5) return 1 - lowerQuantile(1 - p, b, a);
-  return lowerQuantile(p, a, b);
+  return p <= 0.5 ? quantileOfTail(p, true, a, b) : quantileOfTail(1 - p, false, a, b);
 }
 
 export function betaMean(post: BetaParams): number {
@@ -224,7 +236,7 @@ export function credibleInterval(post: BetaParams, level = 0.95): { low: number;
   assertShape(alpha, beta);
   if (!(level > 0 && level < 1)) throw new RangeError(`Credible level must lie in (0, 1) (got ${level})`);
   const tail = (1 - level) / 2;
-  return { low: lowerQuantile(tail, alpha, beta), high: 1 - lowerQuantile(tail, beta, alpha) };
+  return { low: quantileOfTail(tail, true, alpha, beta), high: quantileOfTail(tail, false, alpha, beta) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -66,9 +66,9 @@ describe('ContentService', () => {
   it('answers a repeat from the container cache without a store call', async () => {
     const { select, ledger } = await setup();
     await select('repeat');
-    const before = ledger.calls.length;
+    const before = ledger.roundTrips;
     await select('repeat');
-    expect(ledger.calls.length).toBe(before);
+    expect(ledger.roundTrips).toBe(before);
   });
 
   it('signs a token that verifies with the tenant secret and names the served variant', async () => {
