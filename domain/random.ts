@@ -23,8 +23,9 @@ function mix32(value: number): number {
 export function createRandom(seed: number): Random {
   if (!Number.isFinite(seed)) throw new RangeError(`Seed must be a finite number (got ${seed})`);
   // The seed's IEEE-754 bits, so fractional and >2^32 seeds are as distinct as integers.
-  const bits = new Uint32Array(new Float64Array([seed === 0 ? 0 : seed]).buffer);
-  let state = mix32(bits[0]! ^ mix32(bits[1]! ^ 0x9e3779b9));
+  const bits = new DataView(new ArrayBuffer(8));
+  bits.setFloat64(0, seed === 0 ? 0 : seed, true);
+  let state = mix32(bits.getUint32(0, true) ^ mix32(bits.getUint32(4, true) ^ 0x9e3779b9));
   const splitmix = (): number => {
     state = (state + 0x9e3779b9) | 0;
     return mix32(state);

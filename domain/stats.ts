@@ -346,7 +346,7 @@ function rangeEdge(a: number, b: number, mode: number, modeLog: number, start: n
   return z;
 }
 
-function describe(a: number, b: number, count: number): Posterior {
+function inLogOdds(a: number, b: number, count: number): Posterior {
   const mode = Math.log(a / b);
   const sd = Math.sqrt(1 / a + 1 / b);
   const { lx, ly } = logOdds(mode);
@@ -424,7 +424,7 @@ function compare(posts: readonly BetaParams[]): Comparison {
     shapes[index]!.count++;
     groupOf.push(index);
   }
-  const groups = shapes.map((s) => describe(s.a, s.b, s.count));
+  const groups = shapes.map((s) => inLogOdds(s.a, s.b, s.count));
   const k = groups.length;
 
   const edges = panelEdges(groups);
