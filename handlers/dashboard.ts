@@ -6,8 +6,9 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { json } from './shared/http';
 
-type Result = APIGatewayProxyStructuredResultV2 & { headers: Record<string, string> };
+type Result = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
 /** What each servable file is; anything not listed here is a 404, so `..` can never reach the disk. */
 const FILES = {
@@ -19,13 +20,14 @@ const FILES = {
 
 export type DashboardFileName = keyof typeof FILES;
 
+/** On every answer, errors included. Lower-case names, as the shared HTTP plumbing writes them. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy':
+  'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  'Referrer-Policy': 'no-referrer',
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
 };
 
 interface DashboardFile {
@@ -107,16 +109,8 @@ function errorResult(
   message: string,
   extra: Record<string, string> = {},
 ): Result {
-  return {
-    statusCode,
-    headers: {
-      ...SECURITY_HEADERS,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Cache-Control': 'no-store',
-      ...extra,
-    },
-    body: JSON.stringify({ error: { code, message } }),
-  };
+  const result = json(statusCode, { error: { code, message } }, { ...SECURITY_HEADERS, ...extra });
+  return { ...result, headers: (result.headers ?? {}) as Record<string, string> };
 }
 
 /** The dashboard's core: a pure function of the request and the loaded files. */
@@ -133,17 +127,17 @@ export function serveDashboard(event: APIGatewayProxyEventV2, files: DashboardFi
 
   const headers: Record<string, string> = {
     ...SECURITY_HEADERS,
-    'Content-Type': file.type,
-    'Cache-Control': file.cache,
-    ETag: file.etag,
-    Vary: 'Accept-Encoding',
+    'content-type': file.type,
+    'cache-control': file.cache,
+    etag: file.etag,
+    vary: 'Accept-Encoding',
   };
   if (matchesEtag(header(event, 'if-none-match'), file.etag)) return { statusCode: 304, headers };
   const body = method === 'HEAD' ? '' : undefined;
   if (/\bgzip\b/.test(header(event, 'accept-encoding'))) {
     return {
       statusCode: 200,
-      headers: { ...headers, 'Content-Encoding': 'gzip' },
+      headers: { ...headers, 'content-encoding': 'gzip' },
       body: body ?? file.gzipBase64,
       isBase64Encoded: body === undefined,
     };
