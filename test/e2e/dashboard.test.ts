@@ -33,9 +33,8 @@ interface StatusPost {
 }
 
 /**
- * The fixture server by default (fast, fixed data over six hours); `WEFT_E2E_BACKEND=local-stack` runs the
- * real local stack (`npm start`'s code) instead. To make the real stack the default, return
- * `startLocalStackBackend()` here.
+ * The real local stack (`npm start`'s code) by default; `WEFT_E2E_BACKEND=fixture` swaps in a fixture server
+ * with six hours of fixed data, for fast iteration on the page itself.
  */
 async function startBackend(): Promise<Backend> {
   return process.env['WEFT_E2E_BACKEND'] === 'fixture' ? startFixtureBackend() : startLocalStackBackend();
