@@ -1,7 +1,11 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a baseline measured in this same run.
 import { benchContent } from './content.bench';
+import { benchStats } from './stats.bench';
 
-const benches: Array<[string, () => Promise<string[]>]> = [['content', benchContent]];
+const benches: Array<[string, () => Promise<string[]>]> = [
+  ['content', benchContent],
+  ['stats', benchStats],
+];
 
 async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

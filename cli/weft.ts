@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
 import { AdminService } from '../domain/admin';
-import { NO_DELAY } from '../domain/delay';
+import { DelayModels } from '../domain/delay-models';
+import { registerSimulate } from './simulate';
 import { experimentView, validateExperimentId } from '../domain/experiment';
 import { connectedContentSnippet } from '../domain/snippet';
 import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
@@ -102,11 +103,12 @@ async function adminFor(options: StoreFlags & { tenant?: string }) {
   const tenant = await new DynamoDbTenantStore(context.client, context.tableName).get(tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} does not exist`);
   const ledger = new DynamoDbLedger(context.client, context.tableName);
+  const delays = new DelayModels(ledger, nowSeconds);
   const admin = new AdminService({
     experiments: new DynamoDbExperimentStore(context.client, context.tableName),
     counters: ledger,
     clock: nowSeconds,
-    delayModel: () => NO_DELAY,
+    delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
   });
   return { context, tenant, admin };
 }
@@ -154,6 +156,8 @@ withStoreFlags(
   });
   process.stdout.write(`# Subject line\n${snippet.subject}\n\n# Body\n${snippet.body}\n`);
 });
+
+registerSimulate(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof WeftError || error instanceof Error ? error.message : String(error);

@@ -42,7 +42,7 @@ export interface ContentServiceDeps {
   /** Wall-clock budget for store calls of one request, in milliseconds. */
   readonly budgetMs: number;
   readonly assignmentTtlSeconds: number;
-  readonly delayModel: (tenantId: string, experiment: Experiment) => DelayModel;
+  readonly delayModel: (tenantId: string, experiment: Experiment) => DelayModel | Promise<DelayModel>;
   readonly onFallback?: (reason: FallbackReason, error: unknown) => void;
   readonly onBackgroundError?: (error: unknown) => void;
 }
@@ -80,7 +80,7 @@ export class ContentService {
       key,
       async () => {
         const counts = await this.deps.counters.read(tenantId, experiment.id);
-        return allocate(experiment, counts, this.deps.clock(), this.deps.delayModel(tenantId, experiment));
+        return allocate(experiment, counts, this.deps.clock(), await this.deps.delayModel(tenantId, experiment));
       },
       this.deps.clock(),
       experiment.options.refresh_seconds,

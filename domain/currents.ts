@@ -81,8 +81,8 @@ const ENCODED_ABSOLUTE_URL = /^https?%3a%2f%2f/i;
 
 /** The tracking token in a clicked URL's `weft` parameter, looking through click-tracking redirects. */
 export function extractTrackingToken(url: string | null | undefined): string | null {
-  // Every form the parameter can take here (plain, or inside an encoded redirect target) spells `weft`, so
-  // most links other than weft's skip URL parsing altogether.
+  // The parameter spells `weft` plainly or inside an encoded redirect target (only a percent-encoded name,
+  // which no template writes, would not), so links without a token skip URL parsing altogether.
   if (typeof url !== 'string' || url.length > MAX_URL_LENGTH || !url.includes(TRACKING_PARAM)) return null;
   return findToken(url.trim(), 0);
 }
@@ -90,6 +90,8 @@ export function extractTrackingToken(url: string | null | undefined): string | n
 function findToken(candidate: string, depth: number): string | null {
   const parsed = parseUrl(candidate);
   if (parsed === null) return null;
+  const plain = plainToken(parsed.search);
+  if (plain !== null) return plain;
   const query = parsed.searchParams;
   const direct = firstToken(query);
   if (direct !== null) return direct;
@@ -105,6 +107,27 @@ function findToken(candidate: string, depth: number): string | null {
       const token = findToken(nested, depth + 1);
       if (token !== null) return token;
     }
+  }
+  return null;
+}
+
+/**
+ * The common case, decided without decoding the whole query: the first `weft` parameter, written as a plain
+ * token. Null means undecided (encoded names or values, or no such parameter), left to URLSearchParams.
+ */
+function plainToken(search: string): string | null {
+  let start = 1;
+  while (start < search.length) {
+    const ampersand = search.indexOf('&', start);
+    const end = ampersand === -1 ? search.length : ampersand;
+    const equals = search.indexOf('=', start);
+    const nameEnd = equals === -1 || equals > end ? end : equals;
+    if (nameEnd - start === TRACKING_PARAM.length && search.startsWith(TRACKING_PARAM, start)) {
+      const value = search.slice(nameEnd + 1, end);
+      return TRACKING_TOKEN.test(value) ? value : null;
+    }
+    if (search.lastIndexOf('%', nameEnd) >= start) return null;
+    start = end + 1;
   }
   return null;
 }

@@ -150,7 +150,7 @@ export function withDelay(histogram: DelayHistogram, delaySeconds: number, count
 }
 
 /** Weight of the default model, in observations: a few dozen recorded delays outweigh it. */
-export const PRIOR_PSEUDO_COUNT = 10;
+export const PRIOR_PSEUDO_COUNT = 3;
 
 /**
  * The default model blended with the empirical CDF of recorded delays, weighted by PRIOR_PSEUDO_COUNT against
@@ -185,4 +185,21 @@ export function learnedDelayModel(
       return (1 - dataWeight) * fallback.arrivedBy(ageSeconds) + dataWeight * empirical(ageSeconds);
     },
   };
+}
+
+const SPAN_POINTS = 16;
+
+/**
+ * The mean of arrivedBy over sends spread evenly between two ages: the weight of an hour bucket whose sends
+ * span [youngestAge, oldestAge] (for the current hour, youngestAge is 0 and oldestAge the time since the hour
+ * began). Early in the delay distribution arrivedBy is convex, so arrivedBy(mid-age) understates it.
+ */
+export function meanArrivedBy(model: DelayModel, youngestAge: number, oldestAge: number): number {
+  const low = Math.max(0, youngestAge);
+  const high = Math.max(low, oldestAge);
+  if (high - low < 1) return model.arrivedBy(high);
+  let total = 0;
+  for (let i = 0; i < SPAN_POINTS; i++)
+    total += model.arrivedBy(low + ((i + 0.5) / SPAN_POINTS) * (high - low));
+  return total / SPAN_POINTS;
 }

@@ -3,7 +3,8 @@ import type { DelayModel } from './delay';
 import type { Experiment } from './experiment';
 import { defaultVariant } from './experiment';
 import { type Allocation, evidenceByVariant, rewardsOf } from './policy';
-import type { HourlyCount } from './ports/counter-reader';
+import type { SendBucketCount } from './ports/counter-reader';
+import { hourOf } from './time';
 import { betaMean, credibleInterval, expectedLoss, probabilityBest } from './stats';
 
 const CONFIDENT_P_BEST = 0.95;
@@ -21,7 +22,7 @@ export function servedShares(experiment: Experiment, allocation: Allocation | nu
 
 export function buildReport(
   experiment: Experiment,
-  counts: readonly HourlyCount[],
+  counts: readonly SendBucketCount[],
   allocation: Allocation | null,
   now: number,
   delay: DelayModel,
@@ -83,9 +84,9 @@ export function buildReport(
     };
   });
 
-  const hours = [...new Set(counts.map((c) => c.hour))].sort((a, b) => a - b);
+  const hours = [...new Set(counts.map((c) => hourOf(c.bucketStart)))].sort((a, b) => a - b);
   const series = hours.map((hour) => {
-    const inHour = counts.filter((c) => c.hour === hour);
+    const inHour = counts.filter((c) => hourOf(c.bucketStart) === hour);
     const hourSends = inHour.reduce((sum, c) => sum + c.sends, 0);
     const perVariant: Record<
       string,

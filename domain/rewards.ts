@@ -1,5 +1,6 @@
 // Rewards from tracking tokens: the pixel's opens and the clicks whose links carried `weft=`. A token is
 // verified with its tenant's secrets (no store read) and counts at most once per recipient and kind.
+import { delayBucket } from './delay';
 import type { AssignmentLedger, RewardKind, RewardOutcome } from './ports/assignment-ledger';
 import { verificationSecrets } from './tenant';
 import type { TenantDirectory } from './tenant-directory';
@@ -42,7 +43,7 @@ export class TokenRewards {
   }
 
   async recordVerified(claims: TrackingClaims, kind: RewardKind, at: number): Promise<RewardOutcome> {
-    const outcome = await this.ledger.reward({ ...claims, kind, at });
+    const outcome = await this.ledger.reward({ ...claims, kind, at, delayBucket: delayBucket(at - claims.sentAt) });
     if (outcome === 'counted') this.onCounted({ claims, kind, at, outcome });
     return outcome;
   }

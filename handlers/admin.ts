@@ -2,7 +2,7 @@
 
 import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
 import { AdminService } from '../domain/admin';
-import { NO_DELAY } from '../domain/delay';
+import { DelayModels } from '../domain/delay-models';
 import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
 import { experimentView } from '../domain/experiment';
 import type { Tenant } from '../domain/tenant';
@@ -17,11 +17,12 @@ const INGESTION_LIST_LIMIT = 100;
 
 export function createAdmin(config: Config, stores: Stores) {
   const ingestionLog = new DynamoDbIngestionLog(stores.client, config.tableName);
+  const delays = new DelayModels(stores.ledger, nowSeconds);
   const admin = new AdminService({
     experiments: stores.experiments,
     counters: stores.ledger,
     clock: nowSeconds,
-    delayModel: () => NO_DELAY,
+    delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
   });
 
   const routes: Array<{ pattern: RegExp; methods: Record<string, Route> }> = [

@@ -1,11 +1,12 @@
 // GET /v1/content — what Braze's Connected Content calls once per recipient and message field.
 import type { Context } from 'aws-lambda';
 import { ContentService } from '../domain/content';
-import { NO_DELAY } from '../domain/delay';
+import { DelayModels } from '../domain/delay-models';
 import { ValidationError } from '../domain/errors';
 import { validateExperimentId } from '../domain/experiment';
 import type { AssignmentLedger } from '../domain/ports/assignment-ledger';
 import type { CounterReader } from '../domain/ports/counter-reader';
+import type { DelayReader } from '../domain/ports/delay-reader';
 import type { ExperimentStore } from '../domain/ports/experiment-store';
 import { createRandom } from '../domain/random';
 import { recipientDigest } from '../domain/recipient';
@@ -23,10 +24,11 @@ const MAX_CAMPAIGN_LENGTH = 128;
 export interface ContentStores {
   readonly tenants: TenantDirectory;
   readonly experiments: ExperimentStore;
-  readonly ledger: AssignmentLedger & CounterReader;
+  readonly ledger: AssignmentLedger & CounterReader & DelayReader;
 }
 
 export function createSelectContent(config: Config, stores: ContentStores, content?: ContentService) {
+  const delays = new DelayModels(stores.ledger, nowSeconds, logBackgroundError);
   const service =
     content ??
     new ContentService({
@@ -37,7 +39,7 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
       clock: nowSeconds,
       budgetMs: config.contentBudgetMs,
       assignmentTtlSeconds: config.assignmentTtlSeconds,
-      delayModel: () => NO_DELAY,
+      delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
       onFallback: (reason, error) => logger.warn('content fallback', { reason, ...describeError(error) }),
       onBackgroundError: logBackgroundError,
     });

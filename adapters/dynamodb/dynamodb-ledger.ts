@@ -19,13 +19,16 @@ import type {
   CallOptions,
   NewAssignment,
   Reward,
+  RewardKind,
   RewardOutcome,
 } from '../../domain/ports/assignment-ledger';
-import type { CounterReader, HourlyCount } from '../../domain/ports/counter-reader';
-import { hourOf } from '../../domain/time';
+import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-reader';
+import { sendBucketOf } from '../../domain/time';
 import { type Item, key, n, num, s, str } from './attributes';
 import { storeFailure } from './errors';
-import { COUNTER_SHARDS, keys } from './keys';
+import { COUNTER_SHARDS, DELAY_SHARDS, keys } from './keys';
+import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
+import type { DelayReader } from '../../domain/ports/delay-reader';
 
 const BATCH_GET_LIMIT = 100;
 
@@ -54,10 +57,11 @@ export interface DynamoDbLedgerOptions {
   readonly shard?: () => number;
 }
 
-export class DynamoDbLedger implements AssignmentLedger, CounterReader {
+export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayReader {
   /** Campaign links this container already wrote: written once, not with every send. */
   private readonly knownCampaigns = new Set<string>();
   private readonly pickShard: () => number;
+  private readonly pickDelayShard = () => Math.floor(Math.random() * DELAY_SHARDS);
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -76,7 +80,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader {
     return {
       Update: {
         TableName: this.tableName,
-        Key: key(keys.counter(k.tenantId, k.experimentId, this.pickShard(), hourOf(sentAt), variantId)),
+        Key: key(keys.counter(k.tenantId, k.experimentId, this.pickShard(), sendBucketOf(sentAt), variantId)),
         UpdateExpression: 'ADD #field :one',
         ExpressionAttributeNames: { '#field': field },
         ExpressionAttributeValues: { ':one': n(1) },
@@ -212,6 +216,15 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader {
               },
             },
             this.counterUpdate(r, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks'),
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
+                UpdateExpression: 'ADD #n :one',
+                ExpressionAttributeNames: { '#n': 'n' },
+                ExpressionAttributeValues: { ':one': n(1) },
+              },
+            },
           ],
         }),
       );
@@ -226,6 +239,30 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader {
       }
       throw storeFailure('reward', error);
     }
+  }
+
+  async histogram(tenantId: string, kind: RewardKind): Promise<DelayHistogram> {
+    const counts = emptyDelayHistogram().counts.slice();
+    try {
+      await Promise.all(
+        Array.from({ length: DELAY_SHARDS }, async (_, shard) => {
+          const result = await this.client.send(
+            new QueryCommand({
+              TableName: this.tableName,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': s(keys.delayPk(tenantId, kind, shard)) },
+            }),
+          );
+          for (const item of result.Items ?? []) {
+            const bucket = Number((str(item, 'sk') ?? '').slice(2));
+            if (Number.isInteger(bucket) && bucket >= 0 && bucket < counts.length) counts[bucket]! += num(item, 'n') ?? 0;
+          }
+        }),
+      );
+    } catch (error) {
+      throw storeFailure('delay histogram read', error);
+    }
+    return { counts };
   }
 
   async experimentsForCampaign(tenantId: string, campaignId: string): Promise<string[]> {
@@ -246,10 +283,10 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader {
     }
   }
 
-  async read(tenantId: string, experimentId: string, options: CallOptions = {}): Promise<HourlyCount[]> {
+  async read(tenantId: string, experimentId: string, options: CallOptions = {}): Promise<SendBucketCount[]> {
     const totals = new Map<
       string,
-      { hour: number; variantId: string; sends: number; opens: number; clicks: number }
+      { bucketStart: number; variantId: string; sends: number; opens: number; clicks: number }
     >();
     const readShard = async (shard: number) => {
       let startKey: Item | undefined;
@@ -266,7 +303,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader {
         for (const item of page.Items ?? []) {
           const parsed = keys.parseCounterSk(str(item, 'sk') ?? '');
           if (!parsed) continue;
-          const id = `${parsed.hour}#${parsed.variantId}`;
+          const id = `${parsed.bucketStart}#${parsed.variantId}`;
           const total = totals.get(id) ?? { ...parsed, sends: 0, opens: 0, clicks: 0 };
           total.sends += num(item, 'sends') ?? 0;
           total.opens += num(item, 'opens') ?? 0;

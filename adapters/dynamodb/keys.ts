@@ -5,11 +5,15 @@
 //   T#<tenant>                          E#<experiment>    an experiment's definition
 //   T#<tenant>#CAMPAIGN#<campaign>      E#<experiment>    campaign or Canvas step seen with an experiment
 //   T#<tenant>#E#<exp>#R#<recipient>    A                 an assignment (recipient = keyed hash), with TTL
-//   T#<tenant>#E#<exp>#C#<shard>        H#<hour>#V#<var>  sharded atomic counters: sends, opens, clicks
+//   T#<tenant>#E#<exp>#C#<shard>        B#<bucket>#V#<var> sharded atomic counters: sends, opens, clicks
+//   T#<tenant>#DELAY#<kind>#<shard>     B#<bucket>        sharded histogram of send-to-reward delays
 //   T#<tenant>#INGEST                   F#<time>#<key>    the per-file ingestion log
 
 /** Counter shards per experiment: 25,000 new recipients/s over 32 shards stays under 1,000 writes/s per item. */
 export const COUNTER_SHARDS = 32;
+
+/** Delay-histogram shards per tenant and kind: rewards can arrive at thousands per second during a send. */
+export const DELAY_SHARDS = 16;
 
 export const keys = {
   tenant: (id: string) => ({ pk: `TENANT#${id}`, sk: 'TENANT' }),
@@ -27,9 +31,14 @@ export const keys = {
   }),
   counterPk: (tenantId: string, experimentId: string, shard: number) =>
     `T#${tenantId}#E#${experimentId}#C#${shard}`,
-  counter: (tenantId: string, experimentId: string, shard: number, hour: number, variantId: string) => ({
+  counter: (tenantId: string, experimentId: string, shard: number, bucketStart: number, variantId: string) => ({
     pk: `T#${tenantId}#E#${experimentId}#C#${shard}`,
-    sk: `H#${hour}#V#${variantId}`,
+    sk: `B#${bucketStart}#V#${variantId}`,
+  }),
+  delayPk: (tenantId: string, kind: string, shard: number) => `T#${tenantId}#DELAY#${kind}#${shard}`,
+  delay: (tenantId: string, kind: string, shard: number, bucket: number) => ({
+    pk: `T#${tenantId}#DELAY#${kind}#${shard}`,
+    sk: `B#${bucket}`,
   }),
   ingestionPk: (tenantId: string) => `T#${tenantId}#INGEST`,
   /** Zero-padded time first, so a descending query lists the newest files first. */
@@ -37,9 +46,9 @@ export const keys = {
     pk: `T#${tenantId}#INGEST`,
     sk: `F#${String(atMs).padStart(15, '0')}#${objectKey}`,
   }),
-  parseCounterSk(sk: string): { hour: number; variantId: string } | null {
-    const match = /^H#(\d+)#V#(.+)$/.exec(sk);
-    return match ? { hour: Number(match[1]), variantId: match[2]! } : null;
+  parseCounterSk(sk: string): { bucketStart: number; variantId: string } | null {
+    const match = /^B#(\d+)#V#(.+)$/.exec(sk);
+    return match ? { bucketStart: Number(match[1]), variantId: match[2]! } : null;
   },
   parseExperimentSk: (sk: string) => (sk.startsWith('E#') ? sk.slice(2) : null),
 };

@@ -9,13 +9,16 @@ import type {
   AssignOutcome,
   NewAssignment,
   Reward,
+  RewardKind,
   RewardOutcome,
 } from '../../domain/ports/assignment-ledger';
-import type { CounterReader, HourlyCount } from '../../domain/ports/counter-reader';
+import type { DelayReader } from '../../domain/ports/delay-reader';
+import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
+import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-reader';
 import type { ExperimentStore } from '../../domain/ports/experiment-store';
 import type { TenantStore } from '../../domain/ports/tenant-store';
 import type { Tenant } from '../../domain/tenant';
-import { hourOf } from '../../domain/time';
+import { sendBucketOf } from '../../domain/time';
 
 const clone = <T>(value: T): T => structuredClone(value);
 
@@ -77,7 +80,8 @@ interface Counter {
   clicks: number;
 }
 
-export class MemoryLedger implements AssignmentLedger, CounterReader {
+export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReader {
+  private readonly delays = new Map<string, number[]>();
   private readonly assignments = new Map<string, Assignment>();
   private readonly counters = new Map<string, Counter>();
   private readonly campaigns = new Map<string, Set<string>>();
@@ -85,8 +89,8 @@ export class MemoryLedger implements AssignmentLedger, CounterReader {
   roundTrips = 0;
 
   private key = (k: AssignmentKey) => `${k.tenantId}\u0000${k.experimentId}\u0000${k.recipientKey}`;
-  private counterKey = (tenantId: string, experimentId: string, hour: number, variantId: string) =>
-    `${tenantId}\u0000${experimentId}\u0000${hour}\u0000${variantId}`;
+  private counterKey = (tenantId: string, experimentId: string, bucketStart: number, variantId: string) =>
+    `${tenantId}\u0000${experimentId}\u0000${bucketStart}\u0000${variantId}`;
 
   private bump(
     tenantId: string,
@@ -95,7 +99,7 @@ export class MemoryLedger implements AssignmentLedger, CounterReader {
     variantId: string,
     field: keyof Counter,
   ) {
-    const key = this.counterKey(tenantId, experimentId, hourOf(sentAt), variantId);
+    const key = this.counterKey(tenantId, experimentId, sendBucketOf(sentAt), variantId);
     const counter = this.counters.get(key) ?? { sends: 0, opens: 0, clicks: 0 };
     counter[field] += 1;
     this.counters.set(key, counter);
@@ -147,7 +151,15 @@ export class MemoryLedger implements AssignmentLedger, CounterReader {
     if (existing[field] !== null) return 'duplicate';
     this.assignments.set(this.key(r), { ...existing, [field]: r.at });
     this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks');
+    const delays = this.delays.get(`${r.tenantId}\u0000${r.kind}`) ?? [...emptyDelayHistogram().counts];
+    delays[r.delayBucket] = (delays[r.delayBucket] ?? 0) + 1;
+    this.delays.set(`${r.tenantId}\u0000${r.kind}`, delays);
     return 'counted';
+  }
+
+  async histogram(tenantId: string, kind: RewardKind): Promise<DelayHistogram> {
+    this.roundTrips++;
+    return { counts: [...(this.delays.get(`${tenantId}\u0000${kind}`) ?? emptyDelayHistogram().counts)] };
   }
 
   async experimentsForCampaign(tenantId: string, campaignId: string) {
@@ -155,14 +167,14 @@ export class MemoryLedger implements AssignmentLedger, CounterReader {
     return [...(this.campaigns.get(`${tenantId}\u0000${campaignId}`) ?? [])];
   }
 
-  async read(tenantId: string, experimentId: string): Promise<HourlyCount[]> {
+  async read(tenantId: string, experimentId: string): Promise<SendBucketCount[]> {
     this.roundTrips++;
     const prefix = `${tenantId}\u0000${experimentId}\u0000`;
     return [...this.counters.entries()]
       .filter(([key]) => key.startsWith(prefix))
       .map(([key, counter]) => {
-        const [, , hour, variantId] = key.split('\u0000');
-        return { hour: Number(hour), variantId: variantId!, ...counter };
+        const [, , bucketStart, variantId] = key.split('\u0000');
+        return { bucketStart: Number(bucketStart), variantId: variantId!, ...counter };
       });
   }
 

@@ -39,6 +39,8 @@ export interface Reward extends AssignmentKey {
   readonly kind: RewardKind;
   /** Unix seconds the open or click happened. */
   readonly at: number;
+  /** Bucket of the delay from send to reward, counted with the reward so the delay model learns exactly once. */
+  readonly delayBucket: number;
 }
 
 /** `no_assignment`: nothing was sent to this recipient with that variant, so there is nothing to reward. */

@@ -1,9 +1,9 @@
 import type { CallOptions } from './assignment-ledger';
 
-/** Sends and unique rewards of one variant, for the sends made in one hour. */
-export interface HourlyCount {
-  /** Start of the send hour, unix seconds. */
-  readonly hour: number;
+/** Sends and unique rewards of one variant, for the sends made in one send bucket (SEND_BUCKET_SECONDS). */
+export interface SendBucketCount {
+  /** Start of the send bucket, unix seconds. */
+  readonly bucketStart: number;
   readonly variantId: string;
   readonly sends: number;
   readonly opens: number;
@@ -11,6 +11,6 @@ export interface HourlyCount {
 }
 
 export interface CounterReader {
-  /** Every hour bucket of the experiment, shards already summed. */
-  read(tenantId: string, experimentId: string, options?: CallOptions): Promise<HourlyCount[]>;
+  /** Every send bucket of the experiment, shards already summed. */
+  read(tenantId: string, experimentId: string, options?: CallOptions): Promise<SendBucketCount[]>;
 }

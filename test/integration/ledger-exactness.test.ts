@@ -75,6 +75,7 @@ describe('DynamoDbLedger exactness', () => {
       recipientKey: assignment('r1').recipientKey,
       variantId: 'b',
       sentAt: NOW,
+      delayBucket: 3,
     };
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => ledger.reward({ ...reward, kind: 'click', at: NOW + 60 })),
@@ -134,6 +135,7 @@ describe('DynamoDbLedger exactness', () => {
             sentAt: NOW,
             kind: 'click',
             at: NOW + 5,
+            delayBucket: 0,
           });
           break;
         } catch (error) {
