@@ -1,19 +1,23 @@
 // The weft command line: tenants, experiments, reports and maintenance, against the local stack or a stage.
-import { Command } from 'commander';
-import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
-import { WeftError } from '../domain/errors';
-import { issueTenant, rotateTenant } from '../domain/tenant';
-import { nowSeconds } from '../domain/time';
+
 import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
 import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
+import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
 import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
-import { registerSimulate } from './simulate';
+import { WeftError } from '../domain/errors';
 import { experimentView, validateExperimentId } from '../domain/experiment';
+import { reconcile } from '../domain/reconcile';
 import { connectedContentSnippet } from '../domain/snippet';
+import { issueTenant, rotateTenant } from '../domain/tenant';
+import { nowSeconds } from '../domain/time';
 import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
 import { formatReport } from './format-report';
+import { progressBar } from './progress';
+import { registerReplay } from './replay';
+import { registerSimulate } from './simulate';
 
 const program = new Command('weft').description('weft: real-time language optimisation for Braze email');
 
@@ -126,11 +130,20 @@ withStoreFlags(
   const { tenant, admin } = await adminFor(options);
   const body = JSON.parse(readFileSync(options.file, 'utf8')) as unknown;
   const { experiment: saved, created } = await admin.put(tenant, id, body);
-  print(Boolean(options.json), experimentView(saved), `${created ? 'Created' : 'Updated'} experiment ${saved.id} (${saved.variants.filter((v) => v.state === 'active').length} active variants).`);
+  print(
+    Boolean(options.json),
+    experimentView(saved),
+    `${created ? 'Created' : 'Updated'} experiment ${saved.id} (${saved.variants.filter((v) => v.state === 'active').length} active variants).`,
+  );
 });
 
 withStoreFlags(
-  tenantOption(program.command('report <id>').description('the experiment report as a table').option('--json', 'the report JSON')),
+  tenantOption(
+    program
+      .command('report <id>')
+      .description('the experiment report as a table')
+      .option('--json', 'the report JSON'),
+  ),
 ).action(async (id: string, options: StoreFlags & { tenant?: string; json?: boolean }) => {
   const { tenant, admin } = await adminFor(options);
   const report = await admin.report(tenant, id);
@@ -157,7 +170,44 @@ withStoreFlags(
   process.stdout.write(`# Subject line\n${snippet.subject}\n\n# Body\n${snippet.body}\n`);
 });
 
+withStoreFlags(
+  program
+    .command('reconcile')
+    .description('recount sends, opens and clicks from the assignments and compare them with the counters')
+    .option('--fix', 'make the counters agree with the recount')
+    .option(
+      '--since-days <days>',
+      'compare send buckets of the last N days (older assignments may have expired)',
+      '27',
+    )
+    .option('--json', 'machine-readable output'),
+).action(async (options: StoreFlags & { fix?: boolean; sinceDays: string; json?: boolean }) => {
+  const context = storeContext(options);
+  const ledger = new DynamoDbLedger(context.client, context.tableName);
+  const bar = progressBar('reconcile');
+  const result = await reconcile(
+    {
+      tenants: new DynamoDbTenantStore(context.client, context.tableName),
+      experiments: new DynamoDbExperimentStore(context.client, context.tableName),
+      counters: ledger,
+      maintenance: ledger,
+    },
+    {
+      fix: Boolean(options.fix),
+      since: nowSeconds() - Number(options.sinceDays) * 86_400,
+      onProgress: bar.update,
+    },
+  );
+  bar.done();
+  const lines = result.experiments.map(
+    (e) =>
+      `${e.tenant}/${e.experiment}: ${e.drift === 0 ? 'exact' : `drift ${e.drift}${e.fixed ? ' (fixed)' : ''}`}`,
+  );
+  print(Boolean(options.json), result, [...lines, `total drift: ${result.drift}`].join('\n'));
+});
+
 registerSimulate(program);
+registerReplay(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   const message = error instanceof WeftError || error instanceof Error ? error.message : String(error);

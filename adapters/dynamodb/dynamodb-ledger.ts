@@ -7,10 +7,14 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  ScanCommand,
+  type ScanCommandOutput,
   TransactionCanceledException,
   type TransactWriteItem,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import type {
   Assignment,
   AssignmentKey,
@@ -23,14 +27,16 @@ import type {
   RewardOutcome,
 } from '../../domain/ports/assignment-ledger';
 import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-reader';
+import type { DelayReader } from '../../domain/ports/delay-reader';
+import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import { sendBucketOf } from '../../domain/time';
 import { type Item, key, n, num, s, str } from './attributes';
 import { storeFailure } from './errors';
 import { COUNTER_SHARDS, DELAY_SHARDS, keys } from './keys';
-import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
-import type { DelayReader } from '../../domain/ports/delay-reader';
 
 const BATCH_GET_LIMIT = 100;
+/** Transactions touching a busy counter can be cancelled by a concurrent one; they are retried this often. */
+const CONFLICT_RETRIES = 5;
 
 function toAssignment(k: AssignmentKey, item: Item | undefined): Assignment | null {
   const variantId = str(item, 'variant');
@@ -57,7 +63,7 @@ export interface DynamoDbLedgerOptions {
   readonly shard?: () => number;
 }
 
-export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayReader {
+export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayReader, LedgerMaintenance {
   /** Campaign links this container already wrote: written once, not with every send. */
   private readonly knownCampaigns = new Set<string>();
   private readonly pickShard: () => number;
@@ -119,20 +125,27 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
         },
       });
     }
-    try {
-      await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
-        abortSignal: options.signal,
-      });
-      if (campaignLink) this.knownCampaigns.add(campaignLink);
-      return { created: true };
-    } catch (error) {
-      const reason =
-        error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
-      if (reason?.Code === 'ConditionalCheckFailed') {
-        const existing = toAssignment(a, reason.Item);
-        if (existing) return { created: false, existing };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
+          abortSignal: options.signal,
+        });
+        if (campaignLink) this.knownCampaigns.add(campaignLink);
+        return { created: true };
+      } catch (error) {
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        if (reasons[0]?.Code === 'ConditionalCheckFailed') {
+          const existing = toAssignment(a, reasons[0].Item);
+          if (existing) return { created: false, existing };
+        }
+        const contended =
+          reasons.some((x) => x.Code === 'TransactionConflict') ||
+          reasons[0]?.Code === 'ConditionalCheckFailed';
+        if (!contended || attempt >= CONFLICT_RETRIES || options.signal?.aborted)
+          throw storeFailure('assign', error);
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
       }
-      throw storeFailure('assign', error);
     }
   }
 
@@ -195,49 +208,50 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
 
   async reward(r: Reward): Promise<RewardOutcome> {
     const field = r.kind === 'open' ? 'opened_at' : 'clicked_at';
-    try {
-      await this.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
-                UpdateExpression: 'SET #at = :at',
-                ConditionExpression:
-                  'attribute_exists(pk) AND variant = :variant AND sent_at = :sent AND attribute_not_exists(#at)',
-                ExpressionAttributeNames: { '#at': field },
-                ExpressionAttributeValues: {
-                  ':at': n(r.at),
-                  ':variant': s(r.variantId),
-                  ':sent': n(r.sentAt),
-                },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-            this.counterUpdate(r, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks'),
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
-                UpdateExpression: 'ADD #n :one',
-                ExpressionAttributeNames: { '#n': 'n' },
-                ExpressionAttributeValues: { ':one': n(1) },
-              },
-            },
-          ],
-        }),
-      );
-      return 'counted';
-    } catch (error) {
-      const reason =
-        error instanceof TransactionCanceledException ? error.CancellationReasons?.[0] : undefined;
-      if (reason?.Code === 'ConditionalCheckFailed') {
-        const existing = toAssignment(r, reason.Item);
-        const sameSend = existing && existing.variantId === r.variantId && existing.sentAt === r.sentAt;
-        return sameSend && num(reason.Item, field) !== null ? 'duplicate' : 'no_assignment';
+    const items: TransactWriteItem[] = [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
+          UpdateExpression: 'SET #at = :at',
+          ConditionExpression:
+            'attribute_exists(pk) AND variant = :variant AND sent_at = :sent AND attribute_not_exists(#at)',
+          ExpressionAttributeNames: { '#at': field },
+          ExpressionAttributeValues: { ':at': n(r.at), ':variant': s(r.variantId), ':sent': n(r.sentAt) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      this.counterUpdate(r, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks'),
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
+          UpdateExpression: 'ADD #n :one',
+          ExpressionAttributeNames: { '#n': 'n' },
+          ExpressionAttributeValues: { ':one': n(1) },
+        },
+      },
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        return 'counted';
+      } catch (error) {
+        const reasons =
+          error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+        const reason = reasons[0];
+        if (reason?.Code === 'ConditionalCheckFailed') {
+          const existing = toAssignment(r, reason.Item);
+          const sameSend = existing && existing.variantId === r.variantId && existing.sentAt === r.sentAt;
+          if (!sameSend) return 'no_assignment';
+          if (num(reason.Item, field) !== null) return 'duplicate';
+          // The stored item passes the condition now: it failed against a write in flight. Try again.
+        } else if (!reasons.some((x) => x.Code === 'TransactionConflict')) {
+          throw storeFailure('reward', error);
+        }
+        if (attempt >= CONFLICT_RETRIES) throw storeFailure('reward (contended)', error);
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
       }
-      throw storeFailure('reward', error);
     }
   }
 
@@ -255,7 +269,8 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           );
           for (const item of result.Items ?? []) {
             const bucket = Number((str(item, 'sk') ?? '').slice(2));
-            if (Number.isInteger(bucket) && bucket >= 0 && bucket < counts.length) counts[bucket]! += num(item, 'n') ?? 0;
+            if (Number.isInteger(bucket) && bucket >= 0 && bucket < counts.length)
+              counts[bucket]! += num(item, 'n') ?? 0;
           }
         }),
       );
@@ -263,6 +278,52 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
       throw storeFailure('delay histogram read', error);
     }
     return { counts };
+  }
+
+  async *scanAssignments(): AsyncIterable<Assignment[]> {
+    let startKey: Item | undefined;
+    do {
+      let page: ScanCommandOutput;
+      try {
+        page = await this.client.send(
+          new ScanCommand({
+            TableName: this.tableName,
+            FilterExpression: 'sk = :a',
+            ExpressionAttributeValues: { ':a': s('A') },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+      } catch (error) {
+        throw storeFailure('assignment scan', error);
+      }
+      yield (page.Items ?? []).flatMap((item) => {
+        const parsed = parseAssignmentPk(str(item, 'pk') ?? '');
+        const assignment = parsed ? toAssignment(parsed, item) : null;
+        return assignment ? [assignment] : [];
+      });
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  async adjustCounters(
+    tenantId: string,
+    experimentId: string,
+    bucketStart: number,
+    variantId: string,
+    delta: CounterDelta,
+  ): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: key(keys.counter(tenantId, experimentId, 0, bucketStart, variantId)),
+          UpdateExpression: 'ADD sends :s, opens :o, clicks :c',
+          ExpressionAttributeValues: { ':s': n(delta.sends), ':o': n(delta.opens), ':c': n(delta.clicks) },
+        }),
+      );
+    } catch (error) {
+      throw storeFailure('counter repair', error);
+    }
   }
 
   async experimentsForCampaign(tenantId: string, campaignId: string): Promise<string[]> {

@@ -31,7 +31,13 @@ export const keys = {
   }),
   counterPk: (tenantId: string, experimentId: string, shard: number) =>
     `T#${tenantId}#E#${experimentId}#C#${shard}`,
-  counter: (tenantId: string, experimentId: string, shard: number, bucketStart: number, variantId: string) => ({
+  counter: (
+    tenantId: string,
+    experimentId: string,
+    shard: number,
+    bucketStart: number,
+    variantId: string,
+  ) => ({
     pk: `T#${tenantId}#E#${experimentId}#C#${shard}`,
     sk: `B#${bucketStart}#V#${variantId}`,
   }),

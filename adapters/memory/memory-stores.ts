@@ -1,5 +1,6 @@
 // In-memory adapters with the same conditional semantics as the DynamoDB ones, for domain tests and the simulator.
 
+import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import { ConflictError } from '../../domain/errors';
 import type { Experiment } from '../../domain/experiment';
 import type {
@@ -12,10 +13,10 @@ import type {
   RewardKind,
   RewardOutcome,
 } from '../../domain/ports/assignment-ledger';
-import type { DelayReader } from '../../domain/ports/delay-reader';
-import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-reader';
+import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { ExperimentStore } from '../../domain/ports/experiment-store';
+import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import type { TenantStore } from '../../domain/ports/tenant-store';
 import type { Tenant } from '../../domain/tenant';
 import { sendBucketOf } from '../../domain/time';
@@ -80,7 +81,7 @@ interface Counter {
   clicks: number;
 }
 
-export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReader {
+export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReader, LedgerMaintenance {
   private readonly delays = new Map<string, number[]>();
   private readonly assignments = new Map<string, Assignment>();
   private readonly counters = new Map<string, Counter>();
@@ -176,6 +177,25 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
         const [, , bucketStart, variantId] = key.split('\u0000');
         return { bucketStart: Number(bucketStart), variantId: variantId!, ...counter };
       });
+  }
+
+  async *scanAssignments(): AsyncIterable<Assignment[]> {
+    yield this.allAssignments();
+  }
+
+  async adjustCounters(
+    tenantId: string,
+    experimentId: string,
+    bucketStart: number,
+    variantId: string,
+    delta: CounterDelta,
+  ) {
+    const key = this.counterKey(tenantId, experimentId, bucketStart, variantId);
+    const counter = this.counters.get(key) ?? { sends: 0, opens: 0, clicks: 0 };
+    counter.sends += delta.sends;
+    counter.opens += delta.opens;
+    counter.clicks += delta.clicks;
+    this.counters.set(key, counter);
   }
 
   /** Every stored assignment (for reconcile-style assertions in tests). */

@@ -7,7 +7,12 @@ import { StoreUnavailableError } from '../../domain/errors';
 import type { EventSource } from '../../domain/ingestion';
 import { CurrentsDecodeError, type CurrentsReadLimits, readCurrentsEvents } from '../avro/currents-reader';
 
-export function s3EventSource(s3: S3Client, bucket: string, key: string, limits?: CurrentsReadLimits): EventSource {
+export function s3EventSource(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  limits?: CurrentsReadLimits,
+): EventSource {
   return async (kind: EngagementKind) => {
     let body: NodeJS.ReadableStream;
     try {

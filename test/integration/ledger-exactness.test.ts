@@ -1,19 +1,22 @@
 // Counting is exact on DynamoDB Local: concurrency, duplicates, and failures injected around every store call.
 import {
   type DynamoDBClient,
-  ScanCommand,
   TransactWriteItemsCommand,
   type TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
+import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
 import { StoreUnavailableError } from '../../domain/errors';
 import type { NewAssignment } from '../../domain/ports/assignment-ledger';
+import { reconcile } from '../../domain/reconcile';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { freshTable } from '../support/dynamodb';
 
-const NOW = 1_767_225_600;
+// Real time: DynamoDB Local enforces TTL, so assignments must not be born expired.
+const NOW = Math.floor(Date.now() / 1000);
 
 function assignment(recipient: string, variantId = 'a'): NewAssignment {
   return {
@@ -28,20 +31,29 @@ function assignment(recipient: string, variantId = 'a'): NewAssignment {
   };
 }
 
-/** Recounts from the stored assignments (what reconcile does) and compares with the counters. */
+/** Reconcile's recount from the stored assignments, against the counters. */
 async function drift(client: DynamoDBClient, tableName: string, ledger: DynamoDbLedger) {
-  const items = (await client.send(new ScanCommand({ TableName: tableName }))).Items ?? [];
-  const assignments = items.filter((i) => i.sk?.S === 'A');
-  const recount = { sends: assignments.length, opens: 0, clicks: 0 };
-  for (const a of assignments) {
-    if (a.opened_at) recount.opens++;
-    if (a.clicked_at) recount.clicks++;
-  }
-  const counters = (await ledger.read('t', 'e')).reduce(
-    (sum, c) => ({ sends: sum.sends + c.sends, opens: sum.opens + c.opens, clicks: sum.clicks + c.clicks }),
-    { sends: 0, opens: 0, clicks: 0 },
+  const result = await reconcile(
+    {
+      tenants: new DynamoDbTenantStore(client, tableName),
+      experiments: new DynamoDbExperimentStore(client, tableName),
+      counters: ledger,
+      maintenance: ledger,
+    },
+    { fix: false, since: 0 },
   );
-  return { recount, counters };
+  const sum = (pick: 'counted' | 'recounted') =>
+    result.experiments
+      .flatMap((e) => e.variants)
+      .reduce(
+        (total, v) => ({
+          sends: total.sends + v[pick].sends,
+          opens: total.opens + v[pick].opens,
+          clicks: total.clicks + v[pick].clicks,
+        }),
+        { sends: 0, opens: 0, clicks: 0 },
+      );
+  return { recount: sum('recounted'), counters: sum('counted'), drift: result.drift };
 }
 
 describe('DynamoDbLedger exactness', () => {
@@ -148,5 +160,24 @@ describe('DynamoDbLedger exactness', () => {
     expect(counters).toEqual(recount);
     expect(counters).toEqual({ sends: 30, opens: 0, clicks: 30 });
     mock.restore();
+  });
+
+  it('reconcile finds drift someone introduced by hand, fixes it, and then reports zero', async () => {
+    const { client, tableName } = await freshTable();
+    const ledger = new DynamoDbLedger(client, tableName);
+    for (const r of ['x1', 'x2', 'x3']) await ledger.assign(assignment(r, 'a'));
+    await ledger.adjustCounters('t', 'e', NOW - (NOW % 600), 'a', { sends: 2, opens: 1, clicks: -1 });
+    const deps = {
+      tenants: new DynamoDbTenantStore(client, tableName),
+      experiments: new DynamoDbExperimentStore(client, tableName),
+      counters: ledger,
+      maintenance: ledger,
+    };
+    const before = await reconcile(deps, { fix: true, since: 0 });
+    expect(before.drift).toBe(4);
+    expect(before.experiments[0]).toMatchObject({ tenant: 't', experiment: 'e', fixed: true });
+    const after = await reconcile(deps, { fix: false, since: 0 });
+    expect(after.drift).toBe(0);
+    expect(after.experiments[0]!.variants[0]!.counted).toEqual({ sends: 3, opens: 0, clicks: 0 });
   });
 });
