@@ -9,6 +9,7 @@ export default defineConfig({
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
       WEFT_TABLE: 'weft-unconfigured',
       AWS_REGION: 'eu-west-1',
     },

@@ -49,7 +49,10 @@ export class CurrentsIngestion {
   constructor(private readonly deps: IngestionDeps) {}
 
   /** Ingests one object. Throws StoreUnavailableError (so Lambda retries) only for transient store trouble. */
-  async ingest(objectKey: string, open: EventSource): Promise<IngestionEntry & { tenantId: string | null }> {
+  async ingest(
+    objectKey: string,
+    open: EventSource,
+  ): Promise<IngestionEntry & { tenantId: string | null; unattributed: number }> {
     const parsed = parseCurrentsKey(objectKey);
     const finish = async (
       tenantId: string | null,
@@ -68,7 +71,7 @@ export class CurrentsIngestion {
         ingestedAt: this.deps.clockMs(),
       };
       await this.deps.log.record(tenantId, entry);
-      return { ...entry, tenantId };
+      return { ...entry, tenantId, unattributed: tally.unattributed };
     };
     const tally: Tally = { events: 0, attributed: 0, duplicates: 0, bots: 0, unattributed: 0 };
     if (!parsed) return finish(null, tally, 'skipped', 'not a Currents object key (no event_type= segment)');

@@ -12,6 +12,7 @@ import { TokenRewards } from '../domain/rewards';
 import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
 import { describeError, logger } from './shared/logger';
+import { count, publishMetrics } from './shared/metrics';
 import { createStores, type Stores } from './shared/stores';
 
 export function createS3Client(config: Config): S3Client {
@@ -57,6 +58,9 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
           duplicates: result.duplicates,
           bots: result.bots,
         });
+        count('RewardsCounted', result.attributed);
+        count('AttributionMisses', result.unattributed);
+        if (result.status === 'failed') count('FailedFiles');
         results.push(result);
       } catch (error) {
         logger.error('currents file not ingested; will be retried', { bucket, key, ...describeError(error) });
@@ -74,4 +78,4 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
 
 const config = readConfig();
 export const ingestCurrents = createIngestCurrents(config, createStores(config), createS3Client(config));
-export const handler = middy<S3Event, { files: number }>().handler(ingestCurrents);
+export const handler = middy<S3Event, { files: number }>().use(publishMetrics()).handler(ingestCurrents);

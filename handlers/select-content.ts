@@ -15,6 +15,7 @@ import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
 import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { describeError, logger } from './shared/logger';
+import { count } from './shared/metrics';
 import { createStores, logBackgroundError } from './shared/stores';
 
 const MAX_RECIPIENT_LENGTH = 512;
@@ -40,7 +41,10 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
       budgetMs: config.contentBudgetMs,
       assignmentTtlSeconds: config.assignmentTtlSeconds,
       delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
-      onFallback: (reason, error) => logger.warn('content fallback', { reason, ...describeError(error) }),
+      onFallback: (reason, error) => {
+        count('ContentFallback');
+        logger.warn('content fallback', { reason, ...describeError(error) });
+      },
       onBackgroundError: logBackgroundError,
     });
 

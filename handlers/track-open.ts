@@ -10,6 +10,7 @@ import { nowSeconds } from '../domain/time';
 import { readConfig } from './shared/config';
 import type { HttpResult } from './shared/http';
 import { describeError, logger } from './shared/logger';
+import { count, publishMetrics } from './shared/metrics';
 import { createStores } from './shared/stores';
 
 /** A 1×1 transparent GIF (43 bytes). */
@@ -48,6 +49,7 @@ export function createTrackOpen(rewards: TokenRewards, clock: () => number = now
       );
       logger.debug('pixel', { outcome });
     } catch (error) {
+      count('PixelNotRecorded');
       logger.warn('pixel open not recorded', describeError(error));
     }
     return PIXEL_RESULT;
@@ -56,4 +58,4 @@ export function createTrackOpen(rewards: TokenRewards, clock: () => number = now
 
 const stores = createStores(readConfig());
 export const trackOpen = createTrackOpen(new TokenRewards(stores.tenants, stores.ledger, nowSeconds));
-export const handler = middy<APIGatewayProxyEventV2, HttpResult>().handler(trackOpen);
+export const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(publishMetrics()).handler(trackOpen);

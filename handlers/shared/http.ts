@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type ErrorKind, PayloadTooLargeError, ValidationError, WeftError } from '../../domain/errors';
 import { describeError, logger } from './logger';
+import { publishMetrics } from './metrics';
 
 export const MAX_BODY_BYTES = 256 * 1024;
 const MAX_QUERY_BYTES = 8 * 1024;
@@ -94,17 +95,19 @@ export type HttpCore = (request: HttpRequest, context: Context) => Promise<HttpR
 
 /** Wraps a handler core with the shared plumbing: parsing, limits, error mapping, logging without secrets. */
 export function httpHandler(core: HttpCore) {
-  return middy<APIGatewayProxyEventV2, HttpResult>().handler(async (event, context) => {
-    try {
-      return await core(parseRequest(event), context);
-    } catch (error) {
-      const result = errorToResult(error);
-      if (result.statusCode >= 500)
-        logger.error('request failed', { status: result.statusCode, ...describeError(error) });
-      else logger.info('request rejected', { status: result.statusCode, ...describeError(error) });
-      return result;
-    }
-  });
+  return middy<APIGatewayProxyEventV2, HttpResult>()
+    .use(publishMetrics())
+    .handler(async (event, context) => {
+      try {
+        return await core(parseRequest(event), context);
+      } catch (error) {
+        const result = errorToResult(error);
+        if (result.statusCode >= 500)
+          logger.error('request failed', { status: result.statusCode, ...describeError(error) });
+        else logger.info('request rejected', { status: result.statusCode, ...describeError(error) });
+        return result;
+      }
+    });
 }
 
 /** A required query parameter, bounded in length; its absence or excess is a 400 naming it. */
