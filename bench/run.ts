@@ -1,10 +1,12 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a baseline measured in this same run.
 import { benchContent } from './content.bench';
+import { benchIngestion } from './ingestion.bench';
 import { benchStats } from './stats.bench';
 
 const benches: Array<[string, () => Promise<string[]>]> = [
   ['content', benchContent],
   ['stats', benchStats],
+  ['ingestion', benchIngestion],
 ];
 
 async function main() {

@@ -1,19 +1,34 @@
 // The report as a terminal table, in the words a marketer would use.
 import type { Report } from '../domain/report';
 
-const percent = (value: number | null, digits = 2) => (value === null ? '–' : `${(value * 100).toFixed(digits)}%`);
+const percent = (value: number | null, digits = 2) =>
+  value === null ? '–' : `${(value * 100).toFixed(digits)}%`;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
   return rows
-    .map((row) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  '))
+    .map((row) =>
+      row
+        .map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!)))
+        .join('  '),
+    )
     .join('\n');
 }
 
 export function formatReport(report: Report): string {
   const rateOf = (v: Report['variants'][number]) => (report.metric === 'clicks' ? v.click_rate : v.open_rate);
   const rows = [
-    ['variant', 'sends', 'opens', 'clicks', `${report.metric === 'clicks' ? 'click' : 'open'} rate`, '95% interval', 'P(best)', 'traffic', 'vs control'],
+    [
+      'variant',
+      'sends',
+      'opens',
+      'clicks',
+      `${report.metric === 'clicks' ? 'click' : 'open'} rate`,
+      '95% interval',
+      'P(best)',
+      'traffic',
+      'vs control',
+    ],
     ...report.variants.map((v) => [
       `${v.id}${v.control ? ' (control)' : ''}${v.state === 'retired' ? ' (retired)' : ''}`,
       String(v.sends),
@@ -23,7 +38,9 @@ export function formatReport(report: Report): string {
       `${percent(v.ci_low)}–${percent(v.ci_high)}`,
       percent(v.p_best, 1),
       percent(v.allocation, 1),
-      v.uplift_vs_control === null ? '–' : `${v.uplift_vs_control >= 0 ? '+' : ''}${percent(v.uplift_vs_control, 1)}`,
+      v.uplift_vs_control === null
+        ? '–'
+        : `${v.uplift_vs_control >= 0 ? '+' : ''}${percent(v.uplift_vs_control, 1)}`,
     ]),
   ];
   const leader = report.variants.find((v) => v.id === report.leader);
@@ -32,5 +49,11 @@ export function formatReport(report: Report): string {
       ? `Winner: ${leader.id} — confidently best ("${leader.text}").`
       : `Leading: ${leader.id} ("${leader.text}"), not yet confident.`
     : 'No data yet.';
-  return [`${report.name} (${report.experiment}) — ${report.status}, optimising ${report.metric}`, '', table(rows), '', verdict].join('\n');
+  return [
+    `${report.name} (${report.experiment}) — ${report.status}, optimising ${report.metric}`,
+    '',
+    table(rows),
+    '',
+    verdict,
+  ].join('\n');
 }

@@ -80,7 +80,12 @@ export class ContentService {
       key,
       async () => {
         const counts = await this.deps.counters.read(tenantId, experiment.id);
-        return allocate(experiment, counts, this.deps.clock(), await this.deps.delayModel(tenantId, experiment));
+        return allocate(
+          experiment,
+          counts,
+          this.deps.clock(),
+          await this.deps.delayModel(tenantId, experiment),
+        );
       },
       this.deps.clock(),
       experiment.options.refresh_seconds,
@@ -157,7 +162,9 @@ export class ContentService {
             ),
           timeout,
         );
-        return existing ? remember(existing) : answer({ variantId: defaultVariant(experiment).id, sentAt: now }, false);
+        return existing
+          ? remember(existing)
+          : answer({ variantId: defaultVariant(experiment).id, sentAt: now }, false);
       }
       const allocation = await this.allocation(tenant.id, experiment, deadline);
       const active = activeVariants(experiment);

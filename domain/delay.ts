@@ -74,7 +74,7 @@ export function shapeCdf(shape: DelayShape, ageSeconds: number): number {
   return total / FLUSH_POINTS;
 }
 
-// Tabulated CDFs: the policy calls arrivedBy for every hour bucket of every variant on every refresh.
+// Tabulated CDFs: the policy calls arrivedBy for every send bucket on every refresh.
 const TABLE_MIN_SECONDS = 1;
 const TABLE_MAX_SECONDS = 60 * DAY;
 const TABLE_POINTS = 512;
@@ -188,18 +188,27 @@ export function learnedDelayModel(
 }
 
 const SPAN_POINTS = 16;
+// Three-point Gauss-Legendre nodes on [0, 1] and their weights: exact for quintics, ample for a span that is
+// short next to its ages, where arrivedBy is smooth.
+const GAUSS_NODES = [0.5 - Math.sqrt(0.15), 0.5, 0.5 + Math.sqrt(0.15)];
+const GAUSS_WEIGHTS = [5 / 18, 8 / 18, 5 / 18];
 
 /**
- * The mean of arrivedBy over sends spread evenly between two ages: the weight of an hour bucket whose sends
- * span [youngestAge, oldestAge] (for the current hour, youngestAge is 0 and oldestAge the time since the hour
+ * The mean of arrivedBy over sends spread evenly between two ages: the weight of a send bucket whose sends
+ * span [youngestAge, oldestAge] (for the current bucket, youngestAge is 0 and oldestAge the time since it
  * began). Early in the delay distribution arrivedBy is convex, so arrivedBy(mid-age) understates it.
  */
 export function meanArrivedBy(model: DelayModel, youngestAge: number, oldestAge: number): number {
   const low = Math.max(0, youngestAge);
   const high = Math.max(low, oldestAge);
-  if (high - low < 1) return model.arrivedBy(high);
+  const span = high - low;
+  if (span < 1) return model.arrivedBy(high);
   let total = 0;
-  for (let i = 0; i < SPAN_POINTS; i++)
-    total += model.arrivedBy(low + ((i + 0.5) / SPAN_POINTS) * (high - low));
+  if (low >= 2 * span) {
+    for (let i = 0; i < GAUSS_NODES.length; i++)
+      total += GAUSS_WEIGHTS[i]! * model.arrivedBy(low + GAUSS_NODES[i]! * span);
+    return total;
+  }
+  for (let i = 0; i < SPAN_POINTS; i++) total += model.arrivedBy(low + ((i + 0.5) / SPAN_POINTS) * span);
   return total / SPAN_POINTS;
 }

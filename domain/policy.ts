@@ -1,10 +1,10 @@
 // The allocation: each active variant's traffic share, from its counters. Beta-Bernoulli Thompson sampling in
 // expectation: a variant's share is its probability of being best, computed (not sampled per request).
-import type { DelayModel } from './delay';
+import { type DelayModel, meanArrivedBy } from './delay';
 import { activeVariants, type Experiment } from './experiment';
-import type { HourlyCount } from './ports/counter-reader';
+import type { SendBucketCount } from './ports/counter-reader';
 import { type BetaParams, probabilityBest } from './stats';
-import { HOUR } from './time';
+import { HOUR, SEND_BUCKET_SECONDS } from './time';
 
 export type AllocationPhase = 'burn_in' | 'learning' | 'settled';
 
@@ -22,41 +22,61 @@ export interface VariantEvidence {
   readonly posterior: BetaParams;
 }
 
-export function rewardsOf(count: HourlyCount, metric: Experiment['metric']): number {
+export function rewardsOf(count: SendBucketCount, metric: Experiment['metric']): number {
   return metric === 'clicks' ? count.clicks : count.opens;
 }
 
 /**
- * Beta(1, 1) prior; each hour's rewarded sends count fully, its unrewarded sends only by the probability that
- * their reward would have arrived by their age; with a half-life, older hours weigh less.
+ * Beta(1, 1) prior; each send bucket's rewarded sends count fully, its unrewarded sends only by the probability
+ * that their reward would have arrived by their age; with a half-life, older buckets weigh less.
  */
 export function evidenceByVariant(
   experiment: Experiment,
-  counts: readonly HourlyCount[],
+  counts: readonly SendBucketCount[],
   now: number,
   delay: DelayModel,
 ): Map<string, VariantEvidence> {
-  const evidence = new Map<string, { sends: number; rewards: number; alpha: number; beta: number }>();
-  for (const variant of experiment.variants)
-    evidence.set(variant.id, { sends: 0, rewards: 0, alpha: 1, beta: 1 });
+  const index = new Map(experiment.variants.map((v, i) => [v.id, i]));
+  const n = experiment.variants.length;
+  const sends = new Float64Array(n);
+  const rewardSums = new Float64Array(n);
+  const alpha = new Float64Array(n).fill(1);
+  const beta = new Float64Array(n).fill(1);
   const halfLifeSeconds = experiment.options.half_life_hours
     ? experiment.options.half_life_hours * HOUR
     : null;
+  // Every variant has a row per send bucket, usually adjacent: weigh each bucket once.
+  const weights = new Map<number, { decay: number; arrived: number }>();
+  let lastBucket = Number.NaN;
+  let weight = { decay: 1, arrived: 1 };
   for (const count of counts) {
-    const entry = evidence.get(count.variantId);
-    if (!entry) continue;
+    const i = index.get(count.variantId);
+    if (i === undefined) continue;
+    if (count.bucketStart !== lastBucket) {
+      lastBucket = count.bucketStart;
+      let cached = weights.get(lastBucket);
+      if (!cached) {
+        const oldest = Math.max(0, now - lastBucket);
+        const youngest = Math.max(0, oldest - SEND_BUCKET_SECONDS);
+        cached = {
+          decay: halfLifeSeconds ? 0.5 ** ((oldest + youngest) / 2 / halfLifeSeconds) : 1,
+          // Sends spread over the bucket: average the arrival probability over their ages (convex early on).
+          arrived: meanArrivedBy(delay, youngest, oldest),
+        };
+        weights.set(lastBucket, cached);
+      }
+      weight = cached;
+    }
     const rewards = Math.min(rewardsOf(count, experiment.metric), count.sends);
-    const age = Math.max(0, now - (count.hour + HOUR / 2));
-    const weight = halfLifeSeconds ? 0.5 ** (age / halfLifeSeconds) : 1;
-    entry.sends += count.sends;
-    entry.rewards += rewards;
-    entry.alpha += weight * rewards;
-    entry.beta += weight * (count.sends - rewards) * delay.arrivedBy(age);
+    sends[i]! += count.sends;
+    rewardSums[i]! += rewards;
+    alpha[i]! += weight.decay * rewards;
+    beta[i]! += weight.decay * (count.sends - rewards) * weight.arrived;
   }
   return new Map(
-    [...evidence].map(([id, e]) => [
-      id,
-      { sends: e.sends, rewards: e.rewards, posterior: { alpha: e.alpha, beta: e.beta } },
+    experiment.variants.map((v, i) => [
+      v.id,
+      { sends: sends[i]!, rewards: rewardSums[i]!, posterior: { alpha: alpha[i]!, beta: beta[i]! } },
     ]),
   );
 }
@@ -87,7 +107,7 @@ export function applyFloor(shares: number[], floor: number): number[] {
 
 export function allocate(
   experiment: Experiment,
-  counts: readonly HourlyCount[],
+  counts: readonly SendBucketCount[],
   now: number,
   delay: DelayModel,
 ): Allocation {

@@ -4,8 +4,8 @@ import type { Experiment } from './experiment';
 import { defaultVariant } from './experiment';
 import { type Allocation, evidenceByVariant, rewardsOf } from './policy';
 import type { SendBucketCount } from './ports/counter-reader';
-import { hourOf } from './time';
 import { betaMean, credibleInterval, expectedLoss, probabilityBest } from './stats';
+import { hourOf } from './time';
 
 const CONFIDENT_P_BEST = 0.95;
 const CONFIDENT_LOSS_FRACTION = 0.01;

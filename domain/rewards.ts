@@ -43,7 +43,12 @@ export class TokenRewards {
   }
 
   async recordVerified(claims: TrackingClaims, kind: RewardKind, at: number): Promise<RewardOutcome> {
-    const outcome = await this.ledger.reward({ ...claims, kind, at, delayBucket: delayBucket(at - claims.sentAt) });
+    const outcome = await this.ledger.reward({
+      ...claims,
+      kind,
+      at,
+      delayBucket: delayBucket(at - claims.sentAt),
+    });
     if (outcome === 'counted') this.onCounted({ claims, kind, at, outcome });
     return outcome;
   }

@@ -9,11 +9,13 @@ import type { Tenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
 import { type HttpRequest, type HttpResult, httpHandler, json } from './shared/http';
+import { openApiDocument } from './shared/openapi';
 import { createStores, type Stores } from './shared/stores';
 
 type Route = (tenant: Tenant, request: HttpRequest, id: string) => Promise<HttpResult>;
 
 const INGESTION_LIST_LIMIT = 100;
+const OPENAPI_PATH = /^\/openapi\.json$/;
 
 export function createAdmin(config: Config, stores: Stores) {
   const ingestionLog = new DynamoDbIngestionLog(stores.client, config.tableName);
@@ -76,6 +78,11 @@ export function createAdmin(config: Config, stores: Stores) {
   ];
 
   return async function adminApi(request: HttpRequest): Promise<HttpResult> {
+    // The contract is public: no token, so clients and tools can read it before they have one.
+    if (OPENAPI_PATH.test(request.path)) {
+      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method);
+      return json(200, openApiDocument);
+    }
     for (const route of routes) {
       const match = route.pattern.exec(request.path);
       if (!match) continue;
