@@ -2,7 +2,7 @@
 import type { Context } from 'aws-lambda';
 import { ContentService } from '../domain/content';
 import { DelayModels } from '../domain/delay-models';
-import { ValidationError } from '../domain/errors';
+import { StoreUnavailableError, ValidationError } from '../domain/errors';
 import { validateExperimentId } from '../domain/experiment';
 import type { AssignmentLedger } from '../domain/ports/assignment-ledger';
 import type { CounterReader } from '../domain/ports/counter-reader';
@@ -49,7 +49,16 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
     });
 
   return async function selectContent(request: HttpRequest, _context?: Context): Promise<HttpResult> {
-    const tenant = await stores.tenants.authenticate(request.headers.authorization, 'connect');
+    // A cold container with an unreachable store cannot check the token: it answers an empty fallback (no
+    // text, no token, nothing learned from it) rather than failing the send (DESIGN §2).
+    const tenant = await stores.tenants
+      .authenticate(request.headers.authorization, 'connect')
+      .catch((error) => {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        count('ContentFallback');
+        logger.warn('content fallback', { reason: 'tenant_unavailable', ...describeError(error) });
+        return null;
+      });
     const experimentId = validateExperimentId(
       queryParam(request, 'experiment', { required: true, maxLength: 64 }),
     );
@@ -59,12 +68,9 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
     const campaignId = queryParam(request, 'campaign', { maxLength: MAX_CAMPAIGN_LENGTH });
     const dispatchId = queryParam(request, 'dispatch', { maxLength: MAX_CAMPAIGN_LENGTH });
 
-    const answer = await service.select(tenant, {
-      experimentId,
-      recipientDigest: digest,
-      campaignId,
-      dispatchId,
-    });
+    const answer = tenant
+      ? await service.select(tenant, { experimentId, recipientDigest: digest, campaignId, dispatchId })
+      : { experimentId, variant: null, token: null, fallback: true };
     const base = config.publicBaseUrl ?? request.origin;
     return json(200, {
       experiment: answer.experimentId,
