@@ -2,6 +2,8 @@
 // signed `weft` token, or else by (campaign or Canvas step, hashed user id) against a recorded assignment.
 // Reads grow with events (batched), writes only with new rewards; every reward is a conditional write, so a
 // file processed twice, or by two invocations at once, counts each recipient once.
+
+import { LruMap } from './cache';
 import type { EngagementEvent, EngagementKind } from './currents';
 import { parseCurrentsKey } from './currents';
 import { StoreUnavailableError } from './errors';
@@ -12,9 +14,11 @@ import type { TenantStore } from './ports/tenant-store';
 import { recipientKey } from './recipient';
 import type { TokenRewards } from './rewards';
 import type { Tenant } from './tenant';
+import { readTrackingToken } from './tracking-token';
 
 const BATCH_SIZE = 500;
 const WRITE_CONCURRENCY = 16;
+const SEEN_LIMIT = 100_000;
 
 export interface IngestionDeps {
   readonly tenants: TenantStore;
@@ -97,8 +101,10 @@ export class CurrentsIngestion {
     events: AsyncIterable<EngagementEvent>,
     tally: Tally,
   ) {
-    const seenEvents = new Set<string>();
-    const seenRecipients = new Set<string>();
+    // Bounded: memory stays flat however large the file. Exactness never depends on these (the ledger's
+    // conditional writes do that); they only save store reads for repeats close together, as Currents has.
+    const seenEvents = new LruMap<true>(SEEN_LIMIT);
+    const seenRecipients = new LruMap<true>(SEEN_LIMIT);
     const campaignExperiments = new Map<string, Promise<string[]>>();
     const knownExperiments = new Map<string, Promise<boolean>>();
     let batch: Candidate[] = [];
@@ -114,25 +120,36 @@ export class CurrentsIngestion {
 
     for await (const event of events) {
       tally.events++;
-      if (seenEvents.has(event.eventId)) {
+      if (seenEvents.get(event.eventId)) {
         tally.duplicates++;
         continue;
       }
-      seenEvents.add(event.eventId);
+      seenEvents.set(event.eventId, true);
       if (event.suspectedBot) {
         tally.bots++;
+        continue;
+      }
+      // A token naming a recipient already handled in this file needs no signature check: the claim only
+      // routes the event to "duplicate", and a forged one could not count anything either way.
+      const claimed = event.trackingToken ? readTrackingToken(event.trackingToken) : null;
+      if (
+        claimed &&
+        claimed.tenantId === tenant.id &&
+        seenRecipients.get(`${claimed.experimentId}/${claimed.recipientKey}`)
+      ) {
+        tally.duplicates++;
         continue;
       }
       const candidates = await this.candidatesFor(tenant, event, campaignExperiments);
       if (candidates.length === 0) tally.unattributed++;
       for (const candidate of candidates) {
         const id = `${candidate.key.experimentId}/${candidate.key.recipientKey}`;
-        if (seenRecipients.has(id)) {
+        if (seenRecipients.get(id)) {
           tally.duplicates++;
           continue;
         }
         if (!(await experimentExists(candidate.key.experimentId))) continue;
-        seenRecipients.add(id);
+        seenRecipients.set(id, true);
         batch.push(candidate);
       }
       if (batch.length >= BATCH_SIZE) {
