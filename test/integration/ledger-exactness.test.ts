@@ -137,7 +137,7 @@ describe('DynamoDbLedger exactness', () => {
       const key = assignment(recipient).recipientKey;
       const stored = await truthLedger.find({ tenantId: 't', experimentId: 'e', recipientKey: key });
       expect(stored?.variantId).toBe(served.get(recipient));
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         try {
           await ledger.reward({
             tenantId: 't',

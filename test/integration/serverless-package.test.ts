@@ -320,6 +320,22 @@ describe('serverless package --stage ci', () => {
     expect(resources[queueId ?? '']?.Type).toBe('AWS::SQS::Queue');
   });
 
+  it('alarms on content fallbacks, failed Currents files, attribution misses and dead letters', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(
+      ([, resource]) => resource.Properties as Record<string, unknown>,
+    );
+    const metrics = alarms.map((alarm) => `${alarm.Namespace}/${alarm.MetricName}`).sort();
+    expect(metrics).toEqual([
+      'AWS/SQS/ApproximateNumberOfMessagesVisible',
+      'weft/AttributionMisses',
+      'weft/ContentFallback',
+      'weft/FailedFiles',
+    ]);
+    for (const alarm of alarms.filter((a) => a.Namespace === 'weft')) {
+      expect(alarm.Dimensions).toEqual([{ Name: 'service', Value: 'weft' }]);
+    }
+  });
+
   it('bundles each handler alone into a small zip with only the SDK clients it may call, dashboard files only in its zip', async () => {
     const sizes: Record<string, number> = {};
     const dashboardFiles = existsSync(join(PROJECT_ROOT, 'dashboard'))

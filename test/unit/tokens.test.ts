@@ -25,12 +25,17 @@ describe('tenant credentials', () => {
     expect(tokenMatches(issued.adminToken, issued.tenant.connectTokenHash)).toBe(false);
   });
 
-  it.each(['', 'Bearer', 'wc.acme', 'wx.acme.secret', 'wc.ACME.secret', 'wc.acme.secret.extra', `wc.acme.${'x'.repeat(300)}`])(
-    'rejects the malformed bearer token %j',
-    (token) => {
-      expect(parseBearerToken(token)).toBeNull();
-    },
-  );
+  it.each([
+    '',
+    'Bearer',
+    'wc.acme',
+    'wx.acme.secret',
+    'wc.ACME.secret',
+    'wc.acme.secret.extra',
+    `wc.acme.${'x'.repeat(300)}`,
+  ])('rejects the malformed bearer token %j', (token) => {
+    expect(parseBearerToken(token)).toBeNull();
+  });
 
   it('rejects ids and folders that break the rules', () => {
     expect(() => issueTenant('Acme!', 'f', NOW)).toThrow(/^tenant:/);
@@ -50,7 +55,13 @@ describe('tenant credentials', () => {
 });
 
 describe('tracking tokens', () => {
-  const claims = { tenantId: 'acme', experimentId: 'spring-sale', variantId: 'b', recipientKey: 'k'.repeat(43), sentAt: NOW };
+  const claims = {
+    tenantId: 'acme',
+    experimentId: 'spring-sale',
+    variantId: 'b',
+    recipientKey: 'k'.repeat(43),
+    sentAt: NOW,
+  };
   const secret = 'secret-one';
   const token = signTrackingToken(claims, secret);
 
