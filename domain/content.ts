@@ -3,11 +3,18 @@
 // is slow or down the answer is the recipient's known variant or the default one, flagged as a fallback.
 import { LruMap, RefreshingCache, withDeadline } from './cache';
 import type { DelayModel } from './delay';
-import { NotFoundError, StoreUnavailableError } from './errors';
-import { activeVariants, defaultVariant, type Experiment, findVariant, type Variant } from './experiment';
-import { type Allocation, allocate } from './policy';
+import { ConflictError, NotFoundError, StoreUnavailableError } from './errors';
+import {
+  activeVariants,
+  changeStatus,
+  defaultVariant,
+  type Experiment,
+  findVariant,
+  type Variant,
+} from './experiment';
+import { type Allocation, allocate, evidenceByVariant, verdict } from './policy';
 import type { AssignmentLedger } from './ports/assignment-ledger';
-import type { CounterReader } from './ports/counter-reader';
+import type { CounterReader, SendBucketCount } from './ports/counter-reader';
 import type { ExperimentStore } from './ports/experiment-store';
 import { pickWeighted, type Random } from './random';
 import { recipientKey } from './recipient';
@@ -80,12 +87,12 @@ export class ContentService {
       key,
       async () => {
         const counts = await this.deps.counters.read(tenantId, experiment.id);
-        return allocate(
-          experiment,
-          counts,
-          this.deps.clock(),
-          await this.deps.delayModel(tenantId, experiment),
-        );
+        const delay = await this.deps.delayModel(tenantId, experiment);
+        const allocation = allocate(experiment, counts, this.deps.clock(), delay);
+        if (experiment.options.auto_finish && allocation.phase !== 'burn_in') {
+          await this.finishIfConfident(experiment, counts, delay);
+        }
+        return allocation;
       },
       this.deps.clock(),
       experiment.options.refresh_seconds,
@@ -198,6 +205,20 @@ export class ContentService {
       if (!(error instanceof StoreUnavailableError)) throw error;
       this.deps.onFallback?.('store_unavailable', error);
       return answer({ variantId: defaultVariant(experiment).id, sentAt: now }, true);
+    }
+  }
+
+  /** `auto_finish`: once a variant is confidently best, the experiment finishes with it as the winner. */
+  private async finishIfConfident(experiment: Experiment, counts: SendBucketCount[], delay: DelayModel) {
+    const now = this.deps.clock();
+    const { leader, confident } = verdict(experiment, evidenceByVariant(experiment, counts, now, delay));
+    if (!confident || !leader) return;
+    try {
+      await this.deps.experiments.save(changeStatus(experiment, { status: 'finished', winner: leader }, now));
+      this.invalidate(experiment.tenantId, experiment.id);
+    } catch (error) {
+      // Another container finished it first, or the marketer changed it meanwhile: theirs stands.
+      if (!(error instanceof ConflictError)) throw error;
     }
   }
 

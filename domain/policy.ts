@@ -3,7 +3,7 @@
 import { type DelayModel, meanArrivedBy } from './delay';
 import { activeVariants, type Experiment } from './experiment';
 import type { SendBucketCount } from './ports/counter-reader';
-import { type BetaParams, probabilityBest } from './stats';
+import { type BetaParams, betaMean, expectedLoss, probabilityBest } from './stats';
 import { HOUR, SEND_BUCKET_SECONDS } from './time';
 
 export type AllocationPhase = 'burn_in' | 'learning' | 'settled';
@@ -130,4 +130,35 @@ export function allocate(
   });
   const settled = best.some((p) => p >= 0.95);
   return { shares, phase: settled ? 'settled' : 'learning', computedAt: now };
+}
+
+const CONFIDENT_P_BEST = 0.95;
+const CONFIDENT_LOSS_FRACTION = 0.01;
+
+export interface Verdict {
+  /** The active variant most likely to be best. */
+  readonly leader: string | null;
+  /** P(best) ≥ 0.95 and expected loss ≤ 1% of the leader's rate (Braze's own criterion). */
+  readonly confident: boolean;
+  readonly pBest: ReadonlyMap<string, number>;
+  readonly losses: ReadonlyMap<string, number>;
+}
+
+export function verdict(experiment: Experiment, evidence: ReadonlyMap<string, VariantEvidence>): Verdict {
+  const active = activeVariants(experiment);
+  const posteriors = active.map((v) => evidence.get(v.id)!.posterior);
+  const best = probabilityBest(posteriors);
+  const loss = expectedLoss(posteriors);
+  const pBest = new Map(active.map((v, i) => [v.id, best[i] ?? 0]));
+  const losses = new Map(active.map((v, i) => [v.id, loss[i] ?? 0]));
+  const leader = active.reduce<string | null>(
+    (top, v) => (top === null || (pBest.get(v.id) ?? 0) > (pBest.get(top) ?? 0) ? v.id : top),
+    null,
+  );
+  const leaderMean = leader ? betaMean(evidence.get(leader)!.posterior) : 0;
+  const confident =
+    leader !== null &&
+    (pBest.get(leader) ?? 0) >= CONFIDENT_P_BEST &&
+    (losses.get(leader) ?? 1) <= CONFIDENT_LOSS_FRACTION * leaderMean;
+  return { leader, confident, pBest, losses };
 }

@@ -2,13 +2,10 @@
 import type { DelayModel } from './delay';
 import type { Experiment } from './experiment';
 import { defaultVariant } from './experiment';
-import { type Allocation, evidenceByVariant, rewardsOf } from './policy';
+import { type Allocation, evidenceByVariant, rewardsOf, verdict } from './policy';
 import type { SendBucketCount } from './ports/counter-reader';
-import { betaMean, credibleInterval, expectedLoss, probabilityBest } from './stats';
+import { betaMean, credibleInterval } from './stats';
 import { hourOf } from './time';
-
-const CONFIDENT_P_BEST = 0.95;
-const CONFIDENT_LOSS_FRACTION = 0.01;
 
 const round = (value: number, digits = 6) => Number(value.toFixed(digits));
 const rate = (numerator: number, denominator: number) =>
@@ -37,24 +34,10 @@ export function buildReport(
     total.clicks += count.clicks;
   }
   const active = experiment.variants.filter((v) => v.state === 'active');
-  const posteriors = active.map((v) => evidence.get(v.id)!.posterior);
-  const best = probabilityBest(posteriors);
-  const loss = expectedLoss(posteriors);
-  const pBest = new Map(active.map((v, i) => [v.id, best[i] ?? 0]));
-  const losses = new Map(active.map((v, i) => [v.id, loss[i] ?? 0]));
+  const { leader, confident, pBest, losses } = verdict(experiment, evidence);
   const shares = servedShares(experiment, allocation);
   const control = active.find((v) => v.control);
   const controlMean = control ? betaMean(evidence.get(control.id)!.posterior) : null;
-
-  const leader = active.reduce<string | null>(
-    (best, v) => (best === null || (pBest.get(v.id) ?? 0) > (pBest.get(best) ?? 0) ? v.id : best),
-    null,
-  );
-  const leaderMean = leader ? betaMean(evidence.get(leader)!.posterior) : 0;
-  const confident =
-    leader !== null &&
-    (pBest.get(leader) ?? 0) >= CONFIDENT_P_BEST &&
-    (losses.get(leader) ?? 1) <= CONFIDENT_LOSS_FRACTION * leaderMean;
 
   const variants = experiment.variants.map((v) => {
     const total = totals.get(v.id)!;

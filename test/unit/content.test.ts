@@ -150,4 +150,37 @@ describe('ContentService', () => {
     const unknown = await select('cold-recipient');
     expect(unknown).toMatchObject({ fallback: true, variant: { id: 'a' } });
   });
+
+  it('finishes by itself with auto_finish once a variant is confidently best, and not before', async () => {
+    const { experiments, ledger, service, select } = await setup(
+      {},
+      { auto_finish: true, min_sends: 10, refresh_seconds: 1 },
+    );
+    await select('first');
+    expect((await experiments.get('acme', 'spring'))!.status).toBe('running');
+    // Seed decisive evidence straight into the counters: c is far better than a and b.
+    const bucket = NOW - 3600;
+    for (const [variantId, sends, clicks] of [
+      ['a', 3000, 30],
+      ['b', 3000, 33],
+      ['c', 3000, 240],
+    ] as const) {
+      await ledger.adjustCounters('acme', 'spring', bucket, variantId, { sends, opens: 0, clicks });
+    }
+    const stored = (await experiments.get('acme', 'spring'))!;
+    // A container whose allocation is due for a refresh recomputes it from the counters and decides.
+    const fresh = new ContentService({
+      experiments,
+      ledger,
+      counters: ledger,
+      random: createRandom(5),
+      clock: () => NOW + 10,
+      budgetMs: 500,
+      assignmentTtlSeconds: 86_400,
+      delayModel: () => NO_DELAY,
+    });
+    await fresh.allocation('acme', stored);
+    const finished = (await experiments.get('acme', 'spring'))!;
+    expect(finished).toMatchObject({ status: 'finished', winner: 'c' });
+  });
 });
