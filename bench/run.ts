@@ -1,4 +1,5 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a baseline measured in this same run.
+import { benchBundle } from './bundle.bench';
 import { benchContent } from './content.bench';
 import { benchIngestion } from './ingestion.bench';
 import { benchStats } from './stats.bench';
@@ -7,6 +8,7 @@ const benches: Array<[string, () => Promise<string[]>]> = [
   ['content', benchContent],
   ['stats', benchStats],
   ['ingestion', benchIngestion],
+  ['bundle', benchBundle],
 ];
 
 async function main() {

@@ -1,7 +1,7 @@
 // Content selection: which variant a recipient gets. Sticky per (experiment, recipient), one store round trip
 // for a new recipient, none for one this container has just served, and never a failed send: when the store
 // is slow or down the answer is the recipient's known variant or the default one, flagged as a fallback.
-import { LruMap, RefreshingCache, withDeadline } from './cache';
+import { BoundedMap, RefreshingCache, withDeadline } from './cache';
 import type { DelayModel } from './delay';
 import { ConflictError, NotFoundError, StoreUnavailableError } from './errors';
 import {
@@ -68,7 +68,7 @@ export class ContentService {
   private readonly experiments: RefreshingCache<Experiment | null>;
   private readonly allocations: RefreshingCache<Allocation>;
   /** Recipients this container served lately (keyed by digest): repeats cost no store call and no hashing. */
-  private readonly recent = new LruMap<Remembered>(50_000);
+  private readonly recent = new BoundedMap<Remembered>(50_000);
 
   constructor(private readonly deps: ContentServiceDeps) {
     this.experiments = new RefreshingCache(10_000, deps.onBackgroundError);
@@ -113,10 +113,11 @@ export class ContentService {
 
   async select(tenant: Tenant, request: ContentRequest): Promise<ContentAnswer> {
     const deadline = Date.now() + this.deps.budgetMs;
-    let experiment: Experiment | null;
+    const experimentKey = `${tenant.id}/${request.experimentId}`;
+    let experiment = this.experiments.fresh(experimentKey, this.deps.clock(), EXPERIMENT_MAX_AGE_SECONDS);
     try {
-      experiment = await this.experiments.get(
-        `${tenant.id}/${request.experimentId}`,
+      experiment ??= await this.experiments.get(
+        experimentKey,
         () =>
           withDeadline(deadline, () => this.deps.experiments.get(tenant.id, request.experimentId), timeout),
         this.deps.clock(),

@@ -3,7 +3,7 @@
 // Reads grow with events (batched), writes only with new rewards; every reward is a conditional write, so a
 // file processed twice, or by two invocations at once, counts each recipient once.
 
-import { LruMap } from './cache';
+import { BoundedMap } from './cache';
 import type { EngagementEvent, EngagementKind } from './currents';
 import { parseCurrentsKey } from './currents';
 import { StoreUnavailableError } from './errors';
@@ -103,8 +103,8 @@ export class CurrentsIngestion {
   ) {
     // Bounded: memory stays flat however large the file. Exactness never depends on these (the ledger's
     // conditional writes do that); they only save store reads for repeats close together, as Currents has.
-    const seenEvents = new LruMap<true>(SEEN_LIMIT);
-    const seenRecipients = new LruMap<true>(SEEN_LIMIT);
+    const seenEvents = new BoundedMap<true>(SEEN_LIMIT);
+    const seenRecipients = new BoundedMap<true>(SEEN_LIMIT);
     const campaignExperiments = new Map<string, Promise<string[]>>();
     const knownExperiments = new Map<string, Promise<boolean>>();
     let batch: Candidate[] = [];

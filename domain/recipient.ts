@@ -9,7 +9,7 @@ const REDACTED = /^\[?redacted\]?$/i;
 export function recipientDigest(rawOrDigest: string): string | null {
   const value = rawOrDigest.trim();
   if (value === '' || REDACTED.test(value)) return null;
-  if (SHA256_HEX.test(value)) return value.toLowerCase();
+  if (value.length === 64 && SHA256_HEX.test(value)) return value.toLowerCase();
   // One-shot hash: about twice as fast as createHash() for short ids (it runs once per Currents event).
   return hash('sha256', value, 'hex');
 }

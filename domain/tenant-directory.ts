@@ -1,6 +1,6 @@
 // Tenants as the hot path sees them: from a warm cache, refreshed in the background, served stale when the
 // store is unreachable so an outage never turns into 401s.
-import { LruMap, RefreshingCache } from './cache';
+import { BoundedMap, RefreshingCache } from './cache';
 import { UnauthorizedError } from './errors';
 import type { TenantStore } from './ports/tenant-store';
 import { parseBearerToken, type Tenant, type TokenScope, tokenMatches } from './tenant';
@@ -10,7 +10,7 @@ const TENANT_MAX_AGE_SECONDS = 5;
 export class TenantDirectory {
   private readonly cache: RefreshingCache<Tenant | null>;
   /** Tokens that already verified, with the stored hash they matched: saves a SHA-256 per warm request. */
-  private readonly verified = new LruMap<string>(1000);
+  private readonly verified = new BoundedMap<string>(1000);
 
   constructor(
     private readonly store: TenantStore,
@@ -30,7 +30,9 @@ export class TenantDirectory {
     const token = match?.[1];
     const claimed = token ? parseBearerToken(token) : null;
     if (!token || !claimed || claimed.scope !== scope) throw new UnauthorizedError();
-    const tenant = await this.byId(claimed.tenantId);
+    const tenant =
+      this.cache.fresh(claimed.tenantId, this.clock(), TENANT_MAX_AGE_SECONDS) ??
+      (await this.byId(claimed.tenantId));
     const hash = tenant ? (scope === 'connect' ? tenant.connectTokenHash : tenant.adminTokenHash) : null;
     if (!tenant || !hash) throw new UnauthorizedError();
     if (this.verified.get(token) === hash) return tenant;

@@ -4,7 +4,12 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
+import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
+import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
 import { createRandom } from '../../domain/random';
+import { reconcile } from '../../domain/reconcile';
+import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { clickRecord, clickSchema, currentsKey, writeCurrentsFile } from '../support/currents-fixtures';
 import { type LocalStack, startLocalStack } from '../support/local-stack';
 
@@ -52,6 +57,7 @@ describe('a campaign through the local stack', () => {
     expect(put.status).toBe(201);
 
     const clickers = new Set<string>();
+    let fallbacks = 0;
     const shares: Array<Record<string, number>> = [];
     for (let round = 0; round < ROUNDS; round++) {
       const recipients = Array.from({ length: PER_ROUND }, (_, i) => `r${round}-${i}`);
@@ -64,7 +70,10 @@ describe('a campaign through the local stack', () => {
         return { recipient, body: (await response.json()) as ContentBody };
       });
       const tally: Record<string, number> = { a: 0, b: 0, c: 0 };
-      for (const { body } of served) tally[body.variant] = (tally[body.variant] ?? 0) + 1;
+      for (const { body } of served) {
+        tally[body.variant] = (tally[body.variant] ?? 0) + 1;
+        if (body.fallback) fallbacks++;
+      }
       shares.push(Object.fromEntries(Object.entries(tally).map(([id, n]) => [id, n / PER_ROUND])));
 
       const now = Math.floor(Date.now() / 1000);
@@ -110,9 +119,28 @@ describe('a campaign through the local stack', () => {
       leader: string;
       variants: Array<{ id: string; sends: number; clicks: number }>;
     };
-    expect(report.variants.reduce((s, v) => s + v.sends, 0)).toBe(ROUNDS * PER_ROUND);
+    // A fallback answer (the store slower than the budget on this shared machine) may or may not have been
+    // recorded; every other answer was. Exactness itself is checked by reconcile below.
+    const sends = report.variants.reduce((s, v) => s + v.sends, 0);
+    expect(fallbacks).toBeLessThan(ROUNDS * PER_ROUND * 0.05);
+    expect(sends).toBeGreaterThanOrEqual(ROUNDS * PER_ROUND - fallbacks);
+    expect(sends).toBeLessThanOrEqual(ROUNDS * PER_ROUND);
     expect(report.variants.reduce((s, v) => s + v.clicks, 0)).toBe(clickers.size);
     expect(report.leader).toBe('c');
+    const client = localDynamoDbClient(stack.tenantFile.dynamodb_endpoint);
+    const table = stack.tenantFile.table ?? 'weft-local';
+    const ledger = new DynamoDbLedger(client, table);
+    const check = await reconcile(
+      {
+        tenants: new DynamoDbTenantStore(client, table),
+        experiments: new DynamoDbExperimentStore(client, table),
+        counters: ledger,
+        maintenance: ledger,
+      },
+      { fix: false, since: 0 },
+    );
+    client.destroy();
+    expect(check.drift).toBe(0);
     const last = shares.at(-1)!;
     expect(last.c).toBeGreaterThan(0.5);
     expect(shares[0]!.c).toBeLessThan(0.5);
