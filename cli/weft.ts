@@ -10,7 +10,7 @@ import { DelayModels } from '../domain/delay-models';
 import { WeftError } from '../domain/errors';
 import { experimentView, validateExperimentId } from '../domain/experiment';
 import { reconcile } from '../domain/reconcile';
-import { connectedContentSnippet } from '../domain/snippet';
+import { connectedContentSnippet, formatSnippet } from '../domain/snippet';
 import { issueTenant, rotateTenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
 import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
@@ -167,7 +167,7 @@ withStoreFlags(
     experimentId: validateExperimentId(id),
     connectToken: usingLocal ? local.connect_token : 'CONNECT_TOKEN',
   });
-  process.stdout.write(`# Subject line\n${snippet.subject}\n\n# Body\n${snippet.body}\n`);
+  process.stdout.write(formatSnippet(snippet));
 });
 
 withStoreFlags(

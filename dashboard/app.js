@@ -918,7 +918,12 @@ function openFinishDialog() {
 // ---------------------------------------------------------------------------------------------------------
 // Connected Content snippet: built here from this origin; the connect token is a placeholder, never a secret.
 
+/** The snippet the API builds (the same text `npx weft snippet` prints); a fallback for older servers. */
 function snippetText(id) {
+  const meta = state.experiments.find((e) => e.id === id);
+  if (meta?.snippet?.subject && meta.snippet.body) {
+    return `# Subject line\n${meta.snippet.subject}\n\n# Body\n${meta.snippet.body}\n`;
+  }
   const host = `${location.origin}${BASE_PATH}`;
   const experiment = encodeURIComponent(id);
   return [
@@ -927,8 +932,6 @@ function snippetText(id) {
       '&recipient={{${braze_id} | sha2}}&campaign={{campaign.${api_id}}} ' +
       ':headers {"Authorization": "Bearer CONNECT_TOKEN"} :save weft :retry %}',
     'Subject: {{weft.text}}',
-    'Body:    <a href="https://shop.example/sale?utm_source=braze&{{weft.link_param}}">Shop now</a>',
-    '         <img src="{{weft.pixel_url}}" width="1" height="1" alt="">',
   ].join('\n');
 }
 

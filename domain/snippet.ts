@@ -18,6 +18,11 @@ export function connectedContentCall(input: SnippetInput): string {
   return `{% connected_content ${url} :headers {"Authorization": "Bearer ${input.connectToken}"} :save weft :retry %}`;
 }
 
+/** The text the CLI prints and the dashboard shows, identical in both. */
+export function formatSnippet(snippet: Snippet): string {
+  return `# Subject line\n${snippet.subject}\n\n# Body\n${snippet.body}\n`;
+}
+
 export function connectedContentSnippet(input: SnippetInput): Snippet {
   const call = connectedContentCall(input);
   return {

@@ -4,7 +4,8 @@ import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-lo
 import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
 import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
-import { experimentView } from '../domain/experiment';
+import { type Experiment, experimentView } from '../domain/experiment';
+import { connectedContentSnippet } from '../domain/snippet';
 import type { Tenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
@@ -27,20 +28,31 @@ export function createAdmin(config: Config, stores: Stores) {
     delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
   });
 
+  /** The experiment as the API shows it, with its ready-to-paste Connected Content (token left as a placeholder). */
+  const withSnippet = (experiment: Experiment, request: HttpRequest) => ({
+    ...experimentView(experiment),
+    snippet: connectedContentSnippet({
+      baseUrl: config.publicBaseUrl ?? request.origin,
+      experimentId: experiment.id,
+      connectToken: 'CONNECT_TOKEN',
+    }),
+  });
+
   const routes: Array<{ pattern: RegExp; methods: Record<string, Route> }> = [
     {
       pattern: /^\/v1\/experiments\/?$/,
       methods: {
-        GET: async (tenant) => json(200, { experiments: (await admin.list(tenant)).map(experimentView) }),
+        GET: async (tenant, request) =>
+          json(200, { experiments: (await admin.list(tenant)).map((e) => withSnippet(e, request)) }),
       },
     },
     {
       pattern: /^\/v1\/experiments\/([^/]*)\/?$/,
       methods: {
-        GET: async (tenant, _request, id) => json(200, experimentView(await admin.get(tenant, id))),
+        GET: async (tenant, request, id) => json(200, withSnippet(await admin.get(tenant, id), request)),
         PUT: async (tenant, request, id) => {
           const { experiment, created } = await admin.put(tenant, id, request.body);
-          return json(created ? 201 : 200, experimentView(experiment));
+          return json(created ? 201 : 200, withSnippet(experiment, request));
         },
       },
     },
@@ -48,7 +60,7 @@ export function createAdmin(config: Config, stores: Stores) {
       pattern: /^\/v1\/experiments\/([^/]*)\/status\/?$/,
       methods: {
         POST: async (tenant, request, id) =>
-          json(200, experimentView(await admin.setStatus(tenant, id, request.body))),
+          json(200, withSnippet(await admin.setStatus(tenant, id, request.body), request)),
       },
     },
     {

@@ -539,6 +539,13 @@ export const openApiDocument: OpenApiDocument = {
         created_at: TIMESTAMP,
         updated_at: TIMESTAMP,
         version: { type: 'integer', minimum: 1 },
+        snippet: exact({
+          subject: { type: 'string', description: 'Connected Content Liquid for a subject line.' },
+          body: {
+            type: 'string',
+            description: 'Connected Content Liquid for a body: text, link parameter, pixel.',
+          },
+        }),
       }),
       ExperimentList: exact({ experiments: { type: 'array', items: schema('Experiment') } }),
       ReportVariant: exact({

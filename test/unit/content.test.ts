@@ -152,7 +152,7 @@ describe('ContentService', () => {
   });
 
   it('finishes by itself with auto_finish once a variant is confidently best, and not before', async () => {
-    const { experiments, ledger, service, select } = await setup(
+    const { experiments, ledger, select } = await setup(
       {},
       { auto_finish: true, min_sends: 10, refresh_seconds: 1 },
     );
