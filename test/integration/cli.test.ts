@@ -85,6 +85,7 @@ describe('weft CLI', () => {
 
     const snippet = weft('snippet', 'spring', '--base-url', 'https://weft.example.com');
     expect(snippet.stdout).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: `${braze_id}` is Braze Liquid, not a JS placeholder.
       '{% connected_content https://weft.example.com/v1/content?experiment=spring&recipient={{${braze_id} | sha2}}',
     );
     expect(snippet.stdout).toContain('{{weft.link_param}}');
