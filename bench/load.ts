@@ -2,10 +2,8 @@
 // repeats (each recipient asked for several message fields), then a check that the counters are exact.
 import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
-import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
-import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
-import { reconcile } from '../domain/reconcile';
+import { reconcileTable } from '../adapters/dynamodb/reconcile-table';
 import { localDynamoDbClient } from '../local/dynamodb-local';
 import { startLocalStack } from '../test/support/local-stack';
 
@@ -58,16 +56,8 @@ async function main() {
     });
     const client = localDynamoDbClient(stack.tenantFile.dynamodb_endpoint);
     const table = stack.tenantFile.table ?? 'weft-local';
+    const check = await reconcileTable(client, table);
     const ledger = new DynamoDbLedger(client, table);
-    const check = await reconcile(
-      {
-        tenants: new DynamoDbTenantStore(client, table),
-        experiments: new DynamoDbExperimentStore(client, table),
-        counters: ledger,
-        maintenance: ledger,
-      },
-      { fix: false, since: 0 },
-    );
     const sends = (await ledger.read(stack.tenantFile.tenant, 'load')).reduce((sum, c) => sum + c.sends, 0);
     client.destroy();
     const report = {

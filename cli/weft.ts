@@ -5,11 +5,11 @@ import { Command } from 'commander';
 import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
 import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
+import { reconcileTable } from '../adapters/dynamodb/reconcile-table';
 import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
 import { WeftError } from '../domain/errors';
 import { experimentView, validateExperimentId } from '../domain/experiment';
-import { reconcile } from '../domain/reconcile';
 import { connectedContentSnippet, formatSnippet } from '../domain/snippet';
 import { issueTenant, rotateTenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
@@ -183,21 +183,12 @@ withStoreFlags(
     .option('--json', 'machine-readable output'),
 ).action(async (options: StoreFlags & { fix?: boolean; sinceDays: string; json?: boolean }) => {
   const context = storeContext(options);
-  const ledger = new DynamoDbLedger(context.client, context.tableName);
   const bar = progressBar('reconcile');
-  const result = await reconcile(
-    {
-      tenants: new DynamoDbTenantStore(context.client, context.tableName),
-      experiments: new DynamoDbExperimentStore(context.client, context.tableName),
-      counters: ledger,
-      maintenance: ledger,
-    },
-    {
-      fix: Boolean(options.fix),
-      since: nowSeconds() - Number(options.sinceDays) * 86_400,
-      onProgress: bar.update,
-    },
-  );
+  const result = await reconcileTable(context.client, context.tableName, {
+    fix: Boolean(options.fix),
+    since: nowSeconds() - Number(options.sinceDays) * 86_400,
+    onProgress: bar.update,
+  });
   bar.done();
   const lines = result.experiments.map(
     (e) =>

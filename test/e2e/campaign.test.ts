@@ -4,11 +4,8 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
-import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
-import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
+import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
 import { createRandom } from '../../domain/random';
-import { reconcile } from '../../domain/reconcile';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { clickRecord, clickSchema, currentsKey, writeCurrentsFile } from '../support/currents-fixtures';
 import { type LocalStack, startLocalStack } from '../support/local-stack';
@@ -129,16 +126,7 @@ describe('a campaign through the local stack', () => {
     expect(report.leader).toBe('c');
     const client = localDynamoDbClient(stack.tenantFile.dynamodb_endpoint);
     const table = stack.tenantFile.table ?? 'weft-local';
-    const ledger = new DynamoDbLedger(client, table);
-    const check = await reconcile(
-      {
-        tenants: new DynamoDbTenantStore(client, table),
-        experiments: new DynamoDbExperimentStore(client, table),
-        counters: ledger,
-        maintenance: ledger,
-      },
-      { fix: false, since: 0 },
-    );
+    const check = await reconcileTable(client, table);
     client.destroy();
     expect(check.drift).toBe(0);
     const last = shares.at(-1)!;

@@ -10,9 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
-import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
+import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
 import { StoreUnavailableError } from '../../domain/errors';
-import { reconcile } from '../../domain/reconcile';
 import { createIngestCurrents } from '../../handlers/ingest-currents';
 import { createSelectContent } from '../../handlers/select-content';
 import { httpHandler } from '../../handlers/shared/http';
@@ -31,19 +30,7 @@ describe('fault injection', () => {
   let acme: Awaited<ReturnType<typeof service.createTenant>>;
   const tokens: string[] = [];
 
-  async function drift() {
-    const ledger = new DynamoDbLedger(service.client, service.tableName);
-    const result = await reconcile(
-      {
-        tenants: new DynamoDbTenantStore(service.client, service.tableName),
-        experiments: new DynamoDbExperimentStore(service.client, service.tableName),
-        counters: ledger,
-        maintenance: ledger,
-      },
-      { fix: false, since: 0 },
-    );
-    return result.drift;
-  }
+  const drift = async () => (await reconcileTable(service.client, service.tableName)).drift;
 
   async function clicks() {
     const report = await service.admin(acme.adminToken, { path: '/v1/experiments/faults/report' });

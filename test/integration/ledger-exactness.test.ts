@@ -6,12 +6,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
-import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
+import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
 import { StoreUnavailableError } from '../../domain/errors';
 import type { NewAssignment } from '../../domain/ports/assignment-ledger';
-import { reconcile } from '../../domain/reconcile';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { freshTable } from '../support/dynamodb';
 
@@ -32,16 +30,8 @@ function assignment(recipient: string, variantId = 'a'): NewAssignment {
 }
 
 /** Reconcile's recount from the stored assignments, against the counters. */
-async function drift(client: DynamoDBClient, tableName: string, ledger: DynamoDbLedger) {
-  const result = await reconcile(
-    {
-      tenants: new DynamoDbTenantStore(client, tableName),
-      experiments: new DynamoDbExperimentStore(client, tableName),
-      counters: ledger,
-      maintenance: ledger,
-    },
-    { fix: false, since: 0 },
-  );
+async function drift(client: DynamoDBClient, tableName: string) {
+  const result = await reconcileTable(client, tableName);
   const sum = (pick: 'counted' | 'recounted') =>
     result.experiments
       .flatMap((e) => e.variants)
@@ -72,7 +62,7 @@ describe('DynamoDbLedger exactness', () => {
     expect(created).toHaveLength(1);
     const variants = new Set(outcomes.map((o) => (o.created ? null : o.existing.variantId)).filter(Boolean));
     expect(variants.size).toBe(1);
-    const { recount, counters } = await drift(client, tableName, ledger);
+    const { recount, counters } = await drift(client, tableName);
     expect(counters).toEqual(recount);
     expect(counters.sends).toBe(1);
   });
@@ -100,7 +90,7 @@ describe('DynamoDbLedger exactness', () => {
     expect(await ledger.reward({ ...reward, recipientKey: 'n'.repeat(43), kind: 'click', at: NOW })).toBe(
       'no_assignment',
     );
-    const { recount, counters } = await drift(client, tableName, ledger);
+    const { recount, counters } = await drift(client, tableName);
     expect(counters).toEqual(recount);
     expect(counters).toEqual({ sends: 1, opens: 1, clicks: 1 });
   });
@@ -156,7 +146,7 @@ describe('DynamoDbLedger exactness', () => {
       }
     }
     expect(call).toBeGreaterThan(60);
-    const { recount, counters } = await drift(real, table.tableName, truthLedger);
+    const { recount, counters } = await drift(real, table.tableName);
     expect(counters).toEqual(recount);
     expect(counters).toEqual({ sends: 30, opens: 0, clicks: 30 });
     mock.restore();
@@ -167,16 +157,11 @@ describe('DynamoDbLedger exactness', () => {
     const ledger = new DynamoDbLedger(client, tableName);
     for (const r of ['x1', 'x2', 'x3']) await ledger.assign(assignment(r, 'a'));
     await ledger.adjustCounters('t', 'e', NOW - (NOW % 600), 'a', { sends: 2, opens: 1, clicks: -1 });
-    const deps = {
-      tenants: new DynamoDbTenantStore(client, tableName),
-      experiments: new DynamoDbExperimentStore(client, tableName),
-      counters: ledger,
-      maintenance: ledger,
-    };
-    const before = await reconcile(deps, { fix: true, since: 0 });
+
+    const before = await reconcileTable(client, tableName, { fix: true, since: 0 });
     expect(before.drift).toBe(4);
     expect(before.experiments[0]).toMatchObject({ tenant: 't', experiment: 'e', fixed: true });
-    const after = await reconcile(deps, { fix: false, since: 0 });
+    const after = await reconcileTable(client, tableName);
     expect(after.drift).toBe(0);
     expect(after.experiments[0]!.variants[0]!.counted).toEqual({ sends: 3, opens: 0, clicks: 0 });
   });
