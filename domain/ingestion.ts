@@ -18,7 +18,7 @@ import { readTrackingToken } from './tracking-token';
 
 const BATCH_SIZE = 500;
 const WRITE_CONCURRENCY = 16;
-const SEEN_LIMIT = 100_000;
+const SEEN_LIMIT = 20_000;
 
 export interface IngestionDeps {
   readonly tenants: TenantStore;
