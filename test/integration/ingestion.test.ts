@@ -6,9 +6,11 @@ import { createAdmin } from '../../handlers/admin';
 import { createIngestCurrents } from '../../handlers/ingest-currents';
 import { httpHandler } from '../../handlers/shared/http';
 import {
+  avroLong,
   CAMPAIGN_ID,
   clickRecord,
   clickSchema,
+  containerHeader,
   currentsKey,
   openRecord,
   openSchema,
@@ -184,6 +186,15 @@ describe('Currents ingestion', () => {
       currentsKey({ folder: 'acme', layout: 'version', date: '2025-04-02-02' }),
       Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)),
     );
+    // An "Avro bomb": a valid header, then a block declaring 4 GB (and a string declaring 2 GB after it).
+    const bomb = Buffer.concat([
+      containerHeader({ schema: clickSchema() }),
+      avroLong(1),
+      avroLong(4 * 1024 ** 3),
+      avroLong(2 * 1024 ** 3),
+      Buffer.alloc(1024, 0x61),
+    ]);
+    await drop(currentsKey({ folder: 'acme', layout: 'version', date: '2025-04-02-03' }), bomb);
     const log = parseJson(
       await httpHandler(createAdmin(service.config, service.stores))(
         httpEvent({ path: '/v1/ingestion', headers: bearer(acme.adminToken) }),
@@ -192,7 +203,8 @@ describe('Currents ingestion', () => {
     );
     const files = log.files as Array<{ key: string; status: string; reason?: string }>;
     const failed = files.filter((f) => f.status === 'failed');
-    expect(failed).toHaveLength(2);
+    expect(failed).toHaveLength(3);
+    expect(failed.some((f) => /declares 4294967296 bytes/.test(f.reason ?? ''))).toBe(true);
     for (const f of failed) expect(f.reason).toMatch(/\w+/);
     expect(files.some((f) => f.status === 'skipped' && f.key.includes('Send'))).toBe(true);
     expect(files.some((f) => f.key.startsWith('nobody-owns-this'))).toBe(false);
