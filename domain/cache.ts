@@ -32,11 +32,6 @@ export class RefreshingCache<V> {
     return entry.value;
   }
 
-  /** Waits for any background refresh of `key` (tests and graceful shutdown). */
-  async settle(key: string): Promise<void> {
-    await this.entries.get(key)?.refreshing;
-  }
-
   /** The value if it is younger than `maxAgeSeconds`: the synchronous fast path of `get`. */
   fresh(key: string, now: number, maxAgeSeconds: number): V | undefined {
     const entry = this.entries.get(key);

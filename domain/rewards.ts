@@ -8,19 +8,11 @@ import { readTrackingToken, type TrackingClaims, verifyTrackingToken } from './t
 
 export type TokenRewardOutcome = RewardOutcome | 'invalid_token';
 
-export interface RewardEvent {
-  readonly claims: TrackingClaims;
-  readonly kind: RewardKind;
-  readonly at: number;
-  readonly outcome: RewardOutcome;
-}
-
 export class TokenRewards {
   constructor(
     private readonly tenants: TenantDirectory,
     private readonly ledger: AssignmentLedger,
     private readonly clock: () => number,
-    private readonly onCounted: (event: RewardEvent) => void = () => {},
   ) {}
 
   /** The token's claims if it is genuine (and, when given, belongs to `expectedTenantId`). */
@@ -42,14 +34,8 @@ export class TokenRewards {
     return this.recordVerified(claims, kind, at);
   }
 
-  async recordVerified(claims: TrackingClaims, kind: RewardKind, at: number): Promise<RewardOutcome> {
-    const outcome = await this.ledger.reward({
-      ...claims,
-      kind,
-      at,
-      delayBucket: delayBucket(at - claims.sentAt),
-    });
-    if (outcome === 'counted') this.onCounted({ claims, kind, at, outcome });
-    return outcome;
+  /** The delay since the send is counted with the reward: the delay model learns from first rewards only. */
+  recordVerified(claims: TrackingClaims, kind: RewardKind, at: number): Promise<RewardOutcome> {
+    return this.ledger.reward({ ...claims, kind, at, delayBucket: delayBucket(at - claims.sentAt) });
   }
 }

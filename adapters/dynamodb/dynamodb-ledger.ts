@@ -58,24 +58,17 @@ function parseAssignmentPk(pk: string): AssignmentKey | null {
   return match ? { tenantId: match[1]!, experimentId: match[2]!, recipientKey: match[3]! } : null;
 }
 
-export interface DynamoDbLedgerOptions {
-  /** Picks a counter shard; random by default. */
-  readonly shard?: () => number;
-}
-
 export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayReader, LedgerMaintenance {
   /** Campaign links this container already wrote: written once, not with every send. */
   private readonly knownCampaigns = new Set<string>();
-  private readonly pickShard: () => number;
+  // Random shards spread a burst's writes; readers sum every shard, so the choice never affects a count.
+  private readonly pickShard = () => Math.floor(Math.random() * COUNTER_SHARDS);
   private readonly pickDelayShard = () => Math.floor(Math.random() * DELAY_SHARDS);
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
-    options: DynamoDbLedgerOptions = {},
-  ) {
-    this.pickShard = options.shard ?? (() => Math.floor(Math.random() * COUNTER_SHARDS));
-  }
+  ) {}
 
   private counterUpdate(
     k: AssignmentKey,

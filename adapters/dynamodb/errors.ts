@@ -4,7 +4,3 @@ import { StoreUnavailableError } from '../../domain/errors';
 export function storeFailure(operation: string, error: unknown): StoreUnavailableError {
   return new StoreUnavailableError(operation, { cause: error });
 }
-
-export function errorName(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
-}
