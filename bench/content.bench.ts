@@ -19,7 +19,7 @@ import type { Config } from '../handlers/shared/config';
 import { httpHandler } from '../handlers/shared/http';
 import { localDynamoDbClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { httpEvent, lambdaContext } from '../test/support/events';
-import { measureCpu, ratioLine } from './harness';
+import { compareCpu, measureCpu, ratioLine } from './harness';
 
 const CALLS = 20_000;
 
@@ -69,9 +69,12 @@ export async function benchContent(): Promise<string[]> {
     }),
   );
   let i = 0;
-  const noop = await measureCpu(() => baseline(events[i++ % events.length]!, context), CALLS);
-  i = 0;
-  const warm = await measureCpu(() => content(events[i++ % events.length]!, context), CALLS);
+  let j = 0;
+  const { candidate: warm, baseline: noop } = await compareCpu(
+    () => content(events[i++ % events.length]!, context),
+    () => baseline(events[j++ % events.length]!, context),
+    CALLS,
+  );
   lines.push(
     ratioLine(
       'content handler CPU vs do-nothing middy handler',

@@ -25,6 +25,38 @@ export async function measureCpu(
   return { perCallMicros: median, callsPerSecond: 1e6 / median };
 }
 
+/**
+ * CPU per call of `candidate` and `baseline`, measured in alternating rounds so both see the same machine
+ * conditions; each figure is the fastest round (the least disturbed by other work and GC).
+ */
+export async function compareCpu(
+  candidate: () => Promise<unknown> | unknown,
+  baseline: () => Promise<unknown> | unknown,
+  calls: number,
+  rounds = 9,
+): Promise<{ candidate: Measurement; baseline: Measurement }> {
+  const round = async (call: () => Promise<unknown> | unknown) => {
+    const start = process.cpuUsage();
+    for (let i = 0; i < calls; i++) await call();
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / calls;
+  };
+  await round(candidate);
+  await round(baseline);
+  let best = { candidate: Number.POSITIVE_INFINITY, baseline: Number.POSITIVE_INFINITY };
+  for (let r = 0; r < rounds; r++) {
+    best = {
+      baseline: Math.min(best.baseline, await round(baseline)),
+      candidate: Math.min(best.candidate, await round(candidate)),
+    };
+  }
+  const measurement = (micros: number): Measurement => ({
+    perCallMicros: micros,
+    callsPerSecond: 1e6 / micros,
+  });
+  return { candidate: measurement(best.candidate), baseline: measurement(best.baseline) };
+}
+
 export async function measureWall(call: () => Promise<unknown> | unknown, calls: number): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < calls; i++) await call();

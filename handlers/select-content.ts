@@ -1,6 +1,6 @@
 // GET /v1/content — what Braze's Connected Content calls once per recipient and message field.
 import type { Context } from 'aws-lambda';
-import { ContentService } from '../domain/content';
+import { type ContentAnswer, ContentService } from '../domain/content';
 import { DelayModels } from '../domain/delay-models';
 import { StoreUnavailableError, ValidationError } from '../domain/errors';
 import { validateExperimentId } from '../domain/experiment';
@@ -48,6 +48,8 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
       onBackgroundError: logBackgroundError,
     });
 
+  const responses = new WeakMap<ContentAnswer, { base: string; result: HttpResult }>();
+
   return async function selectContent(request: HttpRequest, _context?: Context): Promise<HttpResult> {
     // A cold container with an unreachable store cannot check the token: it answers an empty fallback (no
     // text, no token, nothing learned from it) rather than failing the send (DESIGN §2).
@@ -72,7 +74,10 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
       ? await service.select(tenant, { experimentId, recipientDigest: digest, campaignId, dispatchId })
       : { experimentId, variant: null, token: null, fallback: true };
     const base = config.publicBaseUrl ?? request.origin;
-    return json(200, {
+    // Repeats of a recipient get the very same answer object back: reuse its response too.
+    const rendered = responses.get(answer);
+    if (rendered?.base === base) return rendered.result;
+    const result = json(200, {
       experiment: answer.experimentId,
       variant: answer.variant?.id ?? null,
       text: answer.variant?.text ?? '',
@@ -82,6 +87,8 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
       link_param: answer.token ? `weft=${answer.token}` : '',
       fallback: answer.fallback,
     });
+    responses.set(answer, { base, result });
+    return result;
   };
 }
 
