@@ -101,18 +101,20 @@ export class CurrentsIngestion {
     events: AsyncIterable<EngagementEvent>,
     tally: Tally,
   ) {
-    // Bounded: memory stays flat however large the file. Exactness never depends on these (the ledger's
-    // conditional writes do that); they only save store reads for repeats close together, as Currents has.
-    const seenEvents = new BoundedMap<true>(SEEN_LIMIT);
+    // Bounded: memory stays flat however large the file. Exactness never depends on it (the ledger's
+    // conditional writes do that); it saves store reads for repeats close together, as Currents has them. A
+    // repeated event (same id) names the same recipient, so it is caught here too.
     const seenRecipients = new BoundedMap<true>(SEEN_LIMIT);
     const campaignExperiments = new Map<string, Promise<string[]>>();
-    const knownExperiments = new Map<string, Promise<boolean>>();
+    // A clicker's events repeat within a file (several links, duplicates): hash each recipient once.
+    const recipientKeys = new BoundedMap<string>(SEEN_LIMIT);
+    const knownExperiments = new Map<string, boolean>();
     let batch: Candidate[] = [];
 
-    const experimentExists = (id: string) => {
+    const experimentExists = async (id: string) => {
       let known = knownExperiments.get(id);
-      if (!known) {
-        known = this.deps.experiments.get(tenant.id, id).then((e) => e !== null);
+      if (known === undefined) {
+        known = (await this.deps.experiments.get(tenant.id, id)) !== null;
         knownExperiments.set(id, known);
       }
       return known;
@@ -120,11 +122,6 @@ export class CurrentsIngestion {
 
     for await (const event of events) {
       tally.events++;
-      if (seenEvents.get(event.eventId)) {
-        tally.duplicates++;
-        continue;
-      }
-      seenEvents.set(event.eventId, true);
       if (event.suspectedBot) {
         tally.bots++;
         continue;
@@ -140,7 +137,7 @@ export class CurrentsIngestion {
         tally.duplicates++;
         continue;
       }
-      const candidates = await this.candidatesFor(tenant, event, campaignExperiments);
+      const candidates = await this.candidatesFor(tenant, event, campaignExperiments, recipientKeys);
       if (candidates.length === 0) tally.unattributed++;
       for (const candidate of candidates) {
         const id = `${candidate.key.experimentId}/${candidate.key.recipientKey}`;
@@ -148,7 +145,10 @@ export class CurrentsIngestion {
           tally.duplicates++;
           continue;
         }
-        if (!(await experimentExists(candidate.key.experimentId))) continue;
+        const exists =
+          knownExperiments.get(candidate.key.experimentId) ??
+          (await experimentExists(candidate.key.experimentId));
+        if (!exists) continue;
         seenRecipients.set(id, true);
         batch.push(candidate);
       }
@@ -164,6 +164,7 @@ export class CurrentsIngestion {
     tenant: Tenant,
     event: EngagementEvent,
     campaignExperiments: Map<string, Promise<string[]>>,
+    recipientKeys: BoundedMap<string>,
   ): Promise<Candidate[]> {
     if (event.trackingToken) {
       const claims = await this.deps.rewards.verify(event.trackingToken, tenant.id);
@@ -177,7 +178,11 @@ export class CurrentsIngestion {
       experiments = this.deps.ledger.experimentsForCampaign(tenant.id, event.campaignId);
       campaignExperiments.set(event.campaignId, experiments);
     }
-    const key = recipientKey(tenant.recipientKey, event.recipientDigest);
+    let key = recipientKeys.get(event.recipientDigest);
+    if (!key) {
+      key = recipientKey(tenant.recipientKey, event.recipientDigest);
+      recipientKeys.set(event.recipientDigest, key);
+    }
     return (await experiments).map((experimentId) => ({
       key: { tenantId: tenant.id, experimentId, recipientKey: key },
       variantId: null,
