@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CurrentsDecodeError, readCurrentsEvents } from '../../adapters/avro/currents-reader';
+import { extractTrackingToken, parseCurrentsKey } from '../../domain/currents';
 import {
   avroLong,
   clickRecord,
@@ -87,6 +88,72 @@ describe('Currents reader under fuzzing', () => {
         },
       ),
       { seed: 3, numRuns: 60 },
+    );
+  });
+});
+
+describe('Currents keys and click URLs under fuzzing', () => {
+  it('parseCurrentsKey never throws, and only event_type= segments of Click and Open yield a kind', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (key) => {
+        const parsed = parseCurrentsKey(key);
+        if (parsed?.kind)
+          expect(key.toLowerCase()).toMatch(/event_type=users\.messages\.email\.(click|open)/);
+      }),
+      { seed: 5, numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/),
+        fc.constantFrom('Click', 'click', 'CLICK', 'Open', 'open', 'Send', 'Delivery'),
+        fc.array(fc.stringMatching(/^[A-Za-z0-9=._+-]{1,12}$/), { maxLength: 4 }),
+        (folder, type, extra) => {
+          const key = [
+            folder,
+            'dataexport.S3.integration.x',
+            `event_type=users.messages.email.${type}`,
+            ...extra,
+            'f.avro',
+          ].join('/');
+          const parsed = parseCurrentsKey(key);
+          expect(parsed?.folder).toBe(folder);
+          const expected = /^click$/i.test(type) ? 'click' : /^open$/i.test(type) ? 'open' : null;
+          expect(parsed?.kind ?? null).toBe(expected);
+        },
+      ),
+      { seed: 6, numRuns: 300 },
+    );
+  });
+
+  it('extractTrackingToken never throws on garbage and finds a token wherever a real link puts it', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 500 }), (url) => {
+        const token = extractTrackingToken(url);
+        if (token !== null) expect(token).toMatch(/^[A-Za-z0-9._-]+$/);
+      }),
+      { seed: 8, numRuns: 500 },
+    );
+    const token = '1.acme.spring.b.kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk.tpaj7n.ZnTX-wngFEfS-hyeHyciDg';
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.stringMatching(/^[a-z_]{1,8}$/), fc.string({ maxLength: 20 })), {
+          maxLength: 5,
+        }),
+        fc.nat({ max: 5 }),
+        fc.boolean(),
+        fc.option(fc.stringMatching(/^[a-z0-9/-]{0,12}$/), { nil: undefined }),
+        (params, position, redirected, fragment) => {
+          const query = new URLSearchParams(params.filter(([name]) => name !== 'weft'));
+          const entries = [...query.entries()];
+          entries.splice(Math.min(position, entries.length), 0, ['weft', token]);
+          const destination = `https://shop.example/sale?${new URLSearchParams(entries).toString()}${fragment === undefined ? '' : `#${fragment}`}`;
+          const url = redirected
+            ? `https://click.example/ls/click?upn=abc&u=${encodeURIComponent(destination)}`
+            : destination;
+          expect(extractTrackingToken(url)).toBe(token);
+        },
+      ),
+      { seed: 9, numRuns: 300 },
     );
   });
 });
