@@ -59,16 +59,11 @@ interface Served {
   readonly sentAt: number;
 }
 
-interface Remembered extends Served {
-  readonly recipientKey: string;
-  readonly answer: ContentAnswer;
-}
-
 export class ContentService {
   private readonly experiments: RefreshingCache<Experiment | null>;
   private readonly allocations: RefreshingCache<Allocation>;
   /** Recipients this container served lately (keyed by digest): repeats cost no store call and no hashing. */
-  private readonly recent = new BoundedMap<Remembered>(50_000);
+  private readonly recent = new BoundedMap<ContentAnswer>(50_000);
 
   constructor(private readonly deps: ContentServiceDeps) {
     this.experiments = new RefreshingCache(10_000, deps.onBackgroundError);
@@ -132,12 +127,12 @@ export class ContentService {
 
     const recentKey = `${tenant.id}/${experiment.id}/${experiment.version}/${request.recipientDigest}`;
     const known = this.recent.get(recentKey);
-    if (known) return known.answer;
+    if (known) return known;
     const key = recipientKey(tenant.recipientKey, request.recipientDigest);
     const now = this.deps.clock();
     const remember = (served: Served): ContentAnswer => {
       const result = answer(served, false);
-      this.recent.set(recentKey, { ...served, recipientKey: key, answer: result });
+      this.recent.set(recentKey, result);
       return result;
     };
     const answer = (served: Served, fallback: boolean): ContentAnswer => {
