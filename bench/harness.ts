@@ -1,5 +1,4 @@
 // Benchmark helpers: every figure is a ratio against a baseline measured in the same run, on the same machine.
-import { performance } from 'node:perf_hooks';
 
 export interface Measurement {
   readonly perCallMicros: number;
@@ -55,12 +54,6 @@ export async function compareCpu(
     callsPerSecond: 1e6 / micros,
   });
   return { candidate: measurement(best.candidate), baseline: measurement(best.baseline) };
-}
-
-export async function measureWall(call: () => Promise<unknown> | unknown, calls: number): Promise<number> {
-  const start = performance.now();
-  for (let i = 0; i < calls; i++) await call();
-  return (performance.now() - start) / calls;
 }
 
 export function ratioLine(

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { type LocalTenant, localTenantPath } from '../local/local-tenant';
 
 export interface StoreFlags {
   table?: string;
@@ -11,33 +12,19 @@ export interface StoreFlags {
   stage?: string;
 }
 
-export interface LocalTenantFile {
-  base_url: string;
-  tenant: string;
-  folder: string;
-  bucket: string;
-  s3_endpoint: string;
-  s3_access_key_id: string;
-  s3_secret_access_key: string;
-  dynamodb_endpoint: string;
-  connect_token: string;
-  admin_token: string;
-  table?: string;
-}
-
 export function dataDir(): string {
   return process.env.WEFT_DATA_DIR ?? join(process.cwd(), '.weft');
 }
 
-export function readLocalTenantFile(): LocalTenantFile | null {
-  const file = join(dataDir(), 'local-tenant.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalTenantFile) : null;
+export function readLocalTenantFile(): LocalTenant | null {
+  const file = localTenantPath(dataDir());
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalTenant) : null;
 }
 
 export interface StoreContext {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  readonly local: LocalTenantFile | null;
+  readonly local: LocalTenant | null;
 }
 
 export function storeContext(flags: StoreFlags): StoreContext {
