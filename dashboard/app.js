@@ -2,6 +2,8 @@
 // (memory + sessionStorage). All text goes through textContent: variant texts and names are user input.
 
 const REFRESH_MS = 10_000;
+/** The API's largest page: the fewest round trips for the whole list. */
+const EXPERIMENTS_PAGE_SIZE = 100;
 const TOKEN_KEY = 'weft.adminToken';
 const DASH = '—';
 const PALETTE = ['#4338ca', '#0f8a7c', '#c2610c', '#be185d', '#0369a1', '#6d28d9', '#4d7c0f', '#b91c1c'];
@@ -303,10 +305,27 @@ function handleApiError(error) {
 // ---------------------------------------------------------------------------------------------------------
 // Experiments list
 
+/** Every experiment of the tenant: the list is paged, so follow `next_cursor` until the last page. */
+async function fetchAllExperiments() {
+  const all = [];
+  const seen = new Set();
+  let cursor = null;
+  do {
+    const query = new URLSearchParams({ limit: String(EXPERIMENTS_PAGE_SIZE) });
+    if (cursor) query.set('cursor', cursor);
+    const payload = await api(`/v1/experiments?${query}`);
+    if (Array.isArray(payload?.experiments)) all.push(...payload.experiments);
+    cursor = typeof payload?.next_cursor === 'string' ? payload.next_cursor : null;
+    // A cursor seen before would loop for ever; stop with what we have.
+    if (cursor && seen.has(cursor)) break;
+    if (cursor) seen.add(cursor);
+  } while (cursor);
+  return all;
+}
+
 async function loadExperiments() {
   try {
-    const payload = await api('/v1/experiments');
-    state.experiments = Array.isArray(payload?.experiments) ? payload.experiments : [];
+    state.experiments = await fetchAllExperiments();
     renderExperimentList();
     return true;
   } catch (error) {

@@ -2,9 +2,10 @@
 import type { DelayModel } from './delay';
 import { NotFoundError } from './errors';
 import { changeStatus, defineExperiment, type Experiment, validateExperimentId } from './experiment';
+import { parseLimit } from './paging';
 import { allocate } from './policy';
 import type { CounterReader } from './ports/counter-reader';
-import type { ExperimentStore } from './ports/experiment-store';
+import type { ExperimentPage, ExperimentStore } from './ports/experiment-store';
 import { buildReport, type Report } from './report';
 import type { Tenant } from './tenant';
 
@@ -24,8 +25,12 @@ export class AdminService {
     return experiment;
   }
 
-  list(tenant: Tenant): Promise<Experiment[]> {
-    return this.deps.experiments.list(tenant.id);
+  /** One page of the tenant's experiments; `query` is the request's `limit` and `cursor`, as given. */
+  listPage(tenant: Tenant, query: { limit: string | null; cursor: string | null }): Promise<ExperimentPage> {
+    return this.deps.experiments.listPage(tenant.id, {
+      limit: parseLimit(query.limit),
+      cursor: query.cursor,
+    });
   }
 
   /** Creates or updates; `created` tells which. Validation happens before any write. */

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 // Small caches for the hot path: a warm container answers from memory and refreshes in the background.
 
 /**
@@ -72,6 +74,60 @@ export class BoundedMap<V> {
   }
 }
 
+/**
+ * A map bounded in bytes: each entry declares its size (an upper estimate of what it keeps alive), and the
+ * oldest entries go first once the total passes `maxBytes`. Reads do not reorder, as for BoundedMap.
+ */
+export class ByteBoundedMap<V> {
+  private readonly map = new Map<string, { value: V; bytes: number }>();
+  private total = 0;
+  constructor(readonly maxBytes: number) {}
+
+  get(key: string): V | undefined {
+    return this.map.get(key)?.value;
+  }
+
+  set(key: string, value: V, bytes: number): void {
+    this.delete(key);
+    const size = bytes + key.length * 2 + ENTRY_OVERHEAD_BYTES;
+    if (size > this.maxBytes) return;
+    this.map.set(key, { value, bytes: size });
+    this.total += size;
+    while (this.total > this.maxBytes) this.delete(this.map.keys().next().value as string);
+  }
+
+  delete(key: string): void {
+    const entry = this.map.get(key);
+    if (!entry) return;
+    this.map.delete(key);
+    this.total -= entry.bytes;
+  }
+
+  get bytes(): number {
+    return this.total;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+/** What a Map entry and its small wrapper object cost V8, roughly: counted so many tiny entries stay bounded. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
+/** Upper estimate of the heap a JSON-shaped value keeps alive (strings as two bytes per character). */
+export function approximateBytes(value: unknown): number {
+  if (typeof value === 'string') return 16 + value.length * 2;
+  if (typeof value !== 'object' || value === null) return 16;
+  let bytes = 32;
+  if (Array.isArray(value)) {
+    for (const item of value) bytes += 8 + approximateBytes(item);
+    return bytes;
+  }
+  for (const [key, item] of Object.entries(value)) bytes += 16 + key.length * 2 + approximateBytes(item);
+  return bytes;
+}
+
 /** Runs a store call with a deadline: the call is aborted and the promise rejects when time runs out. */
 export async function withDeadline<T>(
   deadlineMs: number,
@@ -81,6 +137,8 @@ export async function withDeadline<T>(
   const remaining = deadlineMs - Date.now();
   if (remaining <= 0) throw onTimeout();
   const controller = new AbortController();
+  // One request's signal may guard many parallel calls (a recompute reads every counter shard at once).
+  setMaxListeners(1000, controller.signal);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

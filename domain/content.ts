@@ -1,27 +1,34 @@
-// Content selection: which variant a recipient gets. Sticky per (experiment, recipient), one store round trip
-// for a new recipient, none for one this container has just served, and never a failed send: when the store
-// is slow or down the answer is the recipient's known variant or the default one, flagged as a fallback.
-import { BoundedMap, RefreshingCache, withDeadline } from './cache';
-import type { DelayModel } from './delay';
-import { ConflictError, NotFoundError, StoreUnavailableError } from './errors';
-import {
-  activeVariants,
-  changeStatus,
-  defaultVariant,
-  type Experiment,
-  findVariant,
-  type Variant,
-} from './experiment';
-import { type Allocation, allocate, evidenceByVariant, verdict } from './policy';
-import type { AssignmentLedger } from './ports/assignment-ledger';
-import type { CounterReader, SendBucketCount } from './ports/counter-reader';
+// Content selection: which variant a recipient gets. Sticky per (experiment, recipient); no store call for a
+// repeat this container served, at most two sequential ones otherwise (the assignment read, then the send
+// transaction), plus the experiment's head read at most every few seconds. Every store call, the tenant lookup
+// included, runs inside the request budget. When the store is slow or down the answer is the recipient's
+// deterministic pick, signed, flagged as a fallback: the same variant a late-landing write records.
+import { pickUnit, pickVariant, recomputeSnapshot, snapshotDue } from './allocation-snapshot';
+import { approximateBytes, ByteBoundedMap, withDeadline } from './cache';
+import { NotFoundError, StoreUnavailableError } from './errors';
+import { defaultVariant, type Experiment, findVariant, type Variant } from './experiment';
+import type { AllocationHead, AllocationSnapshot, AllocationStore } from './ports/allocation-store';
+import type { Assignment, AssignmentLedger } from './ports/assignment-ledger';
+import type { CounterReader } from './ports/counter-reader';
+import type { DelayReader } from './ports/delay-reader';
 import type { ExperimentStore } from './ports/experiment-store';
-import { pickWeighted, type Random } from './random';
 import { recipientKey } from './recipient';
 import type { Tenant } from './tenant';
+import type { TenantDirectory } from './tenant-directory';
 import { signTrackingToken } from './tracking-token';
 
-const EXPERIMENT_MAX_AGE_SECONDS = 5;
+/** Definitions (status, texts, options) are checked at least this often, whatever `refresh_seconds` says. */
+export const DEFINITION_MAX_AGE_SECONDS = 5;
+/** After a failed check, the last known state is served (flagged) this long before the store is asked again. */
+const RETRY_AFTER_SECONDS = 1;
+
+/** Byte bounds of the per-container caches (the content function has 512 MB; these stay far below). */
+export const CONTENT_CACHE_BYTES = {
+  /** Experiment definitions with their heads: the largest definition is bounded by the 256 KB request body. */
+  experiments: 48 * 1024 * 1024,
+  /** Recipients this container served: about 450 bytes each (key, variant id, token). */
+  answers: 32 * 1024 * 1024,
+} as const;
 
 export interface ContentRequest {
   readonly experimentId: string;
@@ -31,161 +38,159 @@ export interface ContentRequest {
 }
 
 export interface ContentAnswer {
+  /** Null when no tenant could be read (an empty fallback). */
+  readonly tenantId: string | null;
   readonly experimentId: string;
+  /** Definition version the variant was taken from (renderers key their caches by it). */
+  readonly experimentVersion: number;
   readonly variant: Variant | null;
   readonly token: string | null;
   readonly fallback: boolean;
 }
 
-export type FallbackReason = 'store_unavailable' | 'experiment_unavailable';
+export type FallbackReason =
+  | 'tenant_unavailable'
+  | 'experiment_unavailable'
+  | 'state_stale'
+  | 'assignment_unconfirmed';
 
 export interface ContentServiceDeps {
+  readonly tenants: TenantDirectory;
   readonly experiments: ExperimentStore;
+  readonly allocations: AllocationStore;
   readonly ledger: AssignmentLedger;
   readonly counters: CounterReader;
-  readonly random: Random;
+  readonly delays: DelayReader;
   /** Unix seconds. */
   readonly clock: () => number;
-  /** Wall-clock budget for store calls of one request, in milliseconds. */
+  /** Wall-clock budget for every store call of one request, the tenant lookup included, in milliseconds. */
   readonly budgetMs: number;
   readonly assignmentTtlSeconds: number;
-  readonly delayModel: (tenantId: string, experiment: Experiment) => DelayModel | Promise<DelayModel>;
+  readonly cacheBytes?: Partial<Record<keyof typeof CONTENT_CACHE_BYTES, number>>;
+  /** The one place a fallback is reported (metric, log). */
   readonly onFallback?: (reason: FallbackReason, error: unknown) => void;
   readonly onBackgroundError?: (error: unknown) => void;
 }
 
-interface Served {
+interface ExperimentState {
+  readonly experiment: Experiment | null;
+  readonly head: AllocationHead;
+  /** Unix seconds at which the store is asked again. */
+  readonly checkAt: number;
+  /** True while this is the last known state because the store could not be read. */
+  readonly stale: boolean;
+}
+
+interface Remembered {
   readonly variantId: string;
-  readonly sentAt: number;
+  readonly token: string;
 }
 
 export class ContentService {
-  private readonly experiments: RefreshingCache<Experiment | null>;
-  private readonly allocations: RefreshingCache<Allocation>;
-  /** Recipients this container served lately (keyed by digest): repeats cost no store call and no hashing. */
-  private readonly recent = new BoundedMap<ContentAnswer>(50_000);
+  private readonly states: ByteBoundedMap<ExperimentState>;
+  /** Recipients this container served lately: repeats cost no store call. Keyed by experiment version too. */
+  private readonly answers: ByteBoundedMap<Remembered>;
+  private readonly stateLoads = new Map<string, Promise<ExperimentState>>();
+  /** Experiments this container last tried to recompute, and when: one attempt per second at most. */
+  private readonly recomputeTried = new Map<string, number>();
 
   constructor(private readonly deps: ContentServiceDeps) {
-    this.experiments = new RefreshingCache(10_000, deps.onBackgroundError);
-    this.allocations = new RefreshingCache(10_000, deps.onBackgroundError);
+    this.states = new ByteBoundedMap(deps.cacheBytes?.experiments ?? CONTENT_CACHE_BYTES.experiments);
+    this.answers = new ByteBoundedMap(deps.cacheBytes?.answers ?? CONTENT_CACHE_BYTES.answers);
+  }
+
+  /** Bytes held by the caches, for benchmarks and tests. */
+  cachedBytes(): number {
+    return this.states.bytes + this.answers.bytes;
   }
 
   /**
-   * The allocation now served for an experiment, computed from the counters at most every `refresh_seconds`.
-   * A cold container waits for the counters at most half the budget; past that it serves equal shares for
-   * this request while the read finishes in the background.
+   * `request` may be a function: it is then read only after the caller is authenticated, so a caller without a
+   * valid token learns nothing about which parameters are valid (401 before 400).
    */
-  async allocation(tenantId: string, experiment: Experiment, deadlineMs = Date.now() + this.deps.budgetMs) {
-    const key = `${tenantId}/${experiment.id}/${experiment.version}`;
-    const cold = this.allocations.peek(key) === undefined;
-    const loading = this.allocations.get(
-      key,
-      async () => {
-        const counts = await this.deps.counters.read(tenantId, experiment.id);
-        const delay = await this.deps.delayModel(tenantId, experiment);
-        const allocation = allocate(experiment, counts, this.deps.clock(), delay);
-        if (experiment.options.auto_finish && allocation.phase !== 'burn_in') {
-          await this.finishIfConfident(experiment, counts, delay);
-        }
-        return allocation;
-      },
-      this.deps.clock(),
-      experiment.options.refresh_seconds,
-    );
-    if (!cold) return loading;
-    loading.catch((error) => this.deps.onBackgroundError?.(error));
-    const waitMs = Math.max(0, Math.min(deadlineMs - Date.now(), this.deps.budgetMs / 2));
-    let timer: NodeJS.Timeout | undefined;
-    const interim = new Promise<Allocation>((resolve) => {
-      timer = setTimeout(() => resolve(equalShares(experiment, this.deps.clock())), waitMs);
-    });
-    try {
-      return await Promise.race([loading, interim]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  async select(tenant: Tenant, request: ContentRequest): Promise<ContentAnswer> {
+  async select(
+    authorization: string | undefined,
+    requested: ContentRequest | (() => ContentRequest),
+  ): Promise<ContentAnswer> {
     const deadline = Date.now() + this.deps.budgetMs;
-    const experimentKey = `${tenant.id}/${request.experimentId}`;
-    let experiment = this.experiments.fresh(experimentKey, this.deps.clock(), EXPERIMENT_MAX_AGE_SECONDS);
+    let tenant: Tenant;
     try {
-      experiment ??= await this.experiments.get(
-        experimentKey,
-        () =>
-          withDeadline(deadline, () => this.deps.experiments.get(tenant.id, request.experimentId), timeout),
-        this.deps.clock(),
-        EXPERIMENT_MAX_AGE_SECONDS,
-      );
+      tenant = await this.deps.tenants.authenticate(authorization, 'connect', deadline);
     } catch (error) {
-      // Cold container and no store: nothing to serve but an honest fallback with no text.
-      this.deps.onFallback?.('experiment_unavailable', error);
-      return { experimentId: request.experimentId, variant: null, token: null, fallback: true };
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      const request = typeof requested === 'function' ? requested() : requested;
+      // Nothing known: no secret to pick or sign with. An honest empty answer rather than a failed send.
+      return this.fallback('tenant_unavailable', error, emptyAnswer(request.experimentId));
     }
-    if (!experiment) throw new NotFoundError('experiment');
+    const request = typeof requested === 'function' ? requested() : requested;
 
-    const recentKey = `${tenant.id}/${experiment.id}/${experiment.version}/${request.recipientDigest}`;
-    const known = this.recent.get(recentKey);
-    if (known) return known;
-    const key = recipientKey(tenant.recipientKey, request.recipientDigest);
+    const stateKey = `${tenant.id}/${request.experimentId}`;
     const now = this.deps.clock();
-    const remember = (served: Served): ContentAnswer => {
-      const result = answer(served, false);
-      this.recent.set(recentKey, result);
-      return result;
-    };
-    const answer = (served: Served, fallback: boolean): ContentAnswer => {
-      const variant = servable(experiment, served.variantId);
-      return {
-        experimentId: experiment.id,
-        variant,
-        fallback,
-        token: signTrackingToken(
-          {
-            tenantId: tenant.id,
-            experimentId: experiment.id,
-            variantId: variant.id,
-            recipientKey: key,
-            sentAt: served.sentAt,
-          },
-          tenant.signingSecrets[0]!.secret,
-        ),
-      };
-    };
+    let state = this.states.get(stateKey);
+    if (state?.experiment && !state.stale && now < state.checkAt) {
+      const known = this.answers.get(answerKey(state.experiment, request.recipientDigest));
+      if (known) return this.answerFor(state.experiment, known, false);
+    }
 
-    try {
-      if (experiment.status !== 'running') {
-        const existing = await withDeadline(
-          deadline,
-          (signal) =>
-            this.deps.ledger.find(
-              { tenantId: tenant.id, experimentId: experiment.id, recipientKey: key },
-              { signal },
-            ),
-          timeout,
-        );
-        return existing
-          ? remember(existing)
-          : answer({ variantId: defaultVariant(experiment).id, sentAt: now }, false);
+    const key = recipientKey(tenant.recipientKey, request.recipientDigest);
+    const assignmentKey = { tenantId: tenant.id, experimentId: request.experimentId, recipientKey: key };
+    // The assignment read runs beside the state check: both are one round trip.
+    const existingRead = withDeadline(
+      deadline,
+      (signal) => this.deps.ledger.find(assignmentKey, { signal }),
+      timeout,
+    );
+    existingRead.catch(() => {});
+    if (!state || now >= state.checkAt) {
+      try {
+        state = await this.refreshState(tenant.id, request.experimentId, state, deadline, now);
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        return this.fallback('experiment_unavailable', error, emptyAnswer(request.experimentId));
       }
-      const allocation = await this.allocation(tenant.id, experiment, deadline);
-      const active = activeVariants(experiment);
-      const chosen =
-        active[
-          pickWeighted(
-            this.deps.random,
-            active.map((v) => allocation.shares.get(v.id) ?? 0),
-          )
-        ] ?? active[0]!;
+    }
+    const experiment = state.experiment;
+    if (!experiment) throw new NotFoundError('experiment');
+    const staleState = state.stale;
+
+    const remembered = this.answers.get(answerKey(experiment, request.recipientDigest));
+    if (remembered) return this.answerFor(experiment, remembered, staleState);
+
+    let existing: Assignment | null | undefined;
+    try {
+      existing = await existingRead;
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      existing = undefined; // unknown: the send transaction below still finds an existing assignment
+    }
+    if (existing) return this.remember(tenant, experiment, request.recipientDigest, existing, staleState);
+
+    if (experiment.status !== 'running') {
+      // Paused or finished: no new assignment, so no token (a reward could not be tied to a send).
+      const answer = {
+        tenantId: tenant.id,
+        experimentId: experiment.id,
+        experimentVersion: experiment.version,
+        variant: defaultVariant(experiment),
+        token: null,
+        fallback: staleState || existing === undefined,
+      };
+      return answer.fallback ? this.fallback('state_stale', null, answer) : answer;
+    }
+
+    const chosen = pickVariant(
+      experiment,
+      state.head.snapshot,
+      pickUnit(tenant.recipientKey, experiment.id, request.recipientDigest),
+    );
+    const recompute = this.recomputeIfDue(stateKey, experiment, state, deadline, now);
+    try {
       const outcome = await withDeadline(
         deadline,
         (signal) =>
           this.deps.ledger.assign(
             {
-              tenantId: tenant.id,
-              experimentId: experiment.id,
-              recipientKey: key,
+              ...assignmentKey,
               variantId: chosen.id,
               sentAt: now,
               campaignId: request.campaignId,
@@ -196,37 +201,169 @@ export class ContentService {
           ),
         timeout,
       );
-      return remember(outcome.created ? { variantId: chosen.id, sentAt: now } : outcome.existing);
+      const served = outcome.created ? { variantId: chosen.id, sentAt: now } : outcome.existing;
+      return this.remember(
+        tenant,
+        experiment,
+        request.recipientDigest,
+        { ...assignmentKey, ...served },
+        staleState,
+      );
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      this.deps.onFallback?.('store_unavailable', error);
-      return answer({ variantId: defaultVariant(experiment).id, sentAt: now }, true);
+      // The write may still land, with this very variant; if it never does, the token's first reward records
+      // the send (see TokenRewards). Either way the recipient is counted once, on the variant shown.
+      const token = this.sign(tenant, experiment.id, chosen.id, key, now);
+      return this.fallback('assignment_unconfirmed', error, {
+        tenantId: tenant.id,
+        experimentId: experiment.id,
+        experimentVersion: experiment.version,
+        variant: chosen,
+        token,
+        fallback: true,
+      });
+    } finally {
+      await recompute;
     }
   }
 
-  /** `auto_finish`: once a variant is confidently best, the experiment finishes with it as the winner. */
-  private async finishIfConfident(experiment: Experiment, counts: SendBucketCount[], delay: DelayModel) {
-    const now = this.deps.clock();
-    const { leader, confident } = verdict(experiment, evidenceByVariant(experiment, counts, now, delay));
-    if (!confident || !leader) return;
+  /** Reads the head (and the definition when its version moved) within the deadline; stale state on failure. */
+  private async refreshState(
+    tenantId: string,
+    experimentId: string,
+    cached: ExperimentState | undefined,
+    deadline: number,
+    now: number,
+  ): Promise<ExperimentState> {
+    const key = `${tenantId}/${experimentId}`;
+    let load = this.stateLoads.get(key);
+    if (!load) {
+      load = this.loadState(tenantId, experimentId, cached, now).finally(() => this.stateLoads.delete(key));
+      this.stateLoads.set(key, load);
+    }
     try {
-      await this.deps.experiments.save(changeStatus(experiment, { status: 'finished', winner: leader }, now));
-      this.invalidate(experiment.tenantId, experiment.id);
+      const state = await withDeadline(deadline, () => load, timeout);
+      this.states.set(key, state, approximateBytes(state.experiment) + 512);
+      return state;
     } catch (error) {
-      // Another container finished it first, or the marketer changed it meanwhile: theirs stands.
-      if (!(error instanceof ConflictError)) throw error;
+      if (!cached || !(error instanceof StoreUnavailableError)) throw error;
+      const stale = { ...cached, stale: true, checkAt: now + RETRY_AFTER_SECONDS };
+      this.states.set(key, stale, approximateBytes(stale.experiment) + 512);
+      return stale;
     }
   }
 
-  /** Forget cached state of an experiment (after an admin change in the same container). */
-  invalidate(tenantId: string, experimentId: string): void {
-    this.experiments.delete(`${tenantId}/${experimentId}`);
+  private async loadState(
+    tenantId: string,
+    experimentId: string,
+    cached: ExperimentState | undefined,
+    now: number,
+  ): Promise<ExperimentState> {
+    const known = cached?.experiment ?? null;
+    // A cold container reads head and definition side by side; a warm one reads the definition only when the
+    // head says it changed (or when there is no head: an experiment saved before heads existed).
+    const [head, fresh] = await Promise.all([
+      this.deps.allocations.head(tenantId, experimentId),
+      cached ? Promise.resolve(undefined) : this.deps.experiments.get(tenantId, experimentId),
+    ]);
+    let experiment: Experiment | null = fresh === undefined ? known : fresh;
+    if (fresh === undefined && (head.definitionVersion === 0 || head.definitionVersion !== known?.version)) {
+      experiment = await this.deps.experiments.get(tenantId, experimentId);
+    }
+    const period = Math.min(
+      DEFINITION_MAX_AGE_SECONDS,
+      experiment?.options.refresh_seconds ?? DEFINITION_MAX_AGE_SECONDS,
+    );
+    return { experiment, head, checkAt: now + period, stale: false };
+  }
+
+  /**
+   * When the shared snapshot is due and nobody holds the lease, this request recomputes it, side by side with
+   * its own send, within its deadline. Never throws: a failed recompute is retried by the next request.
+   */
+  private async recomputeIfDue(
+    stateKey: string,
+    experiment: Experiment,
+    state: ExperimentState,
+    deadline: number,
+    now: number,
+  ): Promise<void> {
+    if (state.stale || !snapshotDue(experiment, state.head.snapshot, now) || state.head.leaseUntil > now)
+      return;
+    if ((this.recomputeTried.get(stateKey) ?? -1) >= now) return;
+    this.recomputeTried.set(stateKey, now);
+    if (this.recomputeTried.size > 10_000)
+      this.recomputeTried.delete(this.recomputeTried.keys().next().value!);
+    try {
+      const snapshot = await withDeadline(
+        deadline,
+        (signal) => recomputeSnapshot(this.deps, experiment, now, { signal }),
+        timeout,
+      );
+      if (snapshot) this.adoptSnapshot(stateKey, snapshot);
+    } catch (error) {
+      this.deps.onBackgroundError?.(error);
+    }
+  }
+
+  private adoptSnapshot(stateKey: string, snapshot: AllocationSnapshot) {
+    const state = this.states.get(stateKey);
+    if (!state || state.experiment?.version !== snapshot.experimentVersion) return;
+    const head = { ...state.head, snapshot, leaseUntil: 0 };
+    this.states.set(stateKey, { ...state, head }, approximateBytes(state.experiment) + 512);
+  }
+
+  private remember(
+    tenant: Tenant,
+    experiment: Experiment,
+    digest: string,
+    assignment: Pick<Assignment, 'variantId' | 'sentAt' | 'recipientKey'>,
+    stale: boolean,
+  ): ContentAnswer {
+    const token = this.sign(
+      tenant,
+      experiment.id,
+      assignment.variantId,
+      assignment.recipientKey,
+      assignment.sentAt,
+    );
+    const remembered = { variantId: assignment.variantId, token };
+    const key = answerKey(experiment, digest);
+    this.answers.set(key, remembered, 64 + assignment.variantId.length * 2 + token.length * 2);
+    return this.answerFor(experiment, remembered, stale);
+  }
+
+  private answerFor(experiment: Experiment, known: Remembered, stale: boolean): ContentAnswer {
+    const answer = {
+      tenantId: experiment.tenantId,
+      experimentId: experiment.id,
+      experimentVersion: experiment.version,
+      variant: servable(experiment, known.variantId),
+      token: known.token,
+      fallback: stale,
+    };
+    return stale ? this.fallback('state_stale', null, answer) : answer;
+  }
+
+  private sign(tenant: Tenant, experimentId: string, variantId: string, key: string, sentAt: number): string {
+    return signTrackingToken(
+      { tenantId: tenant.id, experimentId, variantId, recipientKey: key, sentAt },
+      tenant.signingSecrets[0]!.secret,
+    );
+  }
+
+  private fallback(reason: FallbackReason, error: unknown, answer: ContentAnswer): ContentAnswer {
+    this.deps.onFallback?.(reason, error);
+    return answer;
   }
 }
 
-function equalShares(experiment: Experiment, now: number): Allocation {
-  const active = activeVariants(experiment);
-  return { shares: new Map(active.map((v) => [v.id, 1 / active.length])), phase: 'burn_in', computedAt: now };
+function answerKey(experiment: Experiment, digest: string): string {
+  return `${experiment.tenantId}/${experiment.id}/${experiment.version}/${digest}`;
+}
+
+function emptyAnswer(experimentId: string): ContentAnswer {
+  return { tenantId: null, experimentId, experimentVersion: 0, variant: null, token: null, fallback: true };
 }
 
 function timeout(): StoreUnavailableError {

@@ -72,6 +72,8 @@ export const LIMITS = {
   minActiveVariants: 2,
   maxActiveVariants: 20,
   maxVariantsIncludingRetired: 100,
+  /** Stored size of a definition, retired variants included: under DynamoDB's 400 KB item limit, and what bounds each container's cache of it. */
+  maxStoredBytes: 300 * 1024,
   maxTextLength: 2000,
   maxNameLength: 200,
   maxParts: 10,
@@ -206,6 +208,20 @@ export function defineExperiment(
     throw new ValidationError(
       'variants',
       `at most ${LIMITS.maxVariantsIncludingRetired} variants including retired ones`,
+    );
+  }
+  const storedBytes = variants.reduce(
+    (sum, v) =>
+      sum +
+      Buffer.byteLength(v.text) +
+      Object.values(v.parts).reduce((p, t) => p + Buffer.byteLength(t) + 40, 0) +
+      120,
+    0,
+  );
+  if (storedBytes > LIMITS.maxStoredBytes) {
+    throw new ValidationError(
+      'variants',
+      `texts and parts, retired variants included, take ${Math.ceil(storedBytes / 1024)} KB; at most ${LIMITS.maxStoredBytes / 1024} KB (retired variants keep their texts for the report)`,
     );
   }
   const options = checkOptions(body, existing?.options ?? DEFAULT_OPTIONS);

@@ -199,6 +199,19 @@ export class CurrentsIngestion {
     const writes: Array<() => Promise<void>> = [];
     for (const candidate of batch) {
       const assignment = byKey.get(`${candidate.key.experimentId}/${candidate.key.recipientKey}`);
+      if (!assignment && candidate.variantId !== null && candidate.sentAt !== null) {
+        // A verified token whose send was never recorded (its content write timed out): it records it now.
+        const claims = { ...candidate.key, variantId: candidate.variantId, sentAt: candidate.sentAt };
+        writes.push(async () => {
+          const outcome = await this.deps.rewards.recordVerified(claims, kind, candidate.at, {
+            fromToken: true,
+          });
+          if (outcome === 'counted' || outcome === 'counted_with_send') tally.attributed++;
+          else if (outcome === 'duplicate') tally.duplicates++;
+          else tally.unattributed++;
+        });
+        continue;
+      }
       if (!assignment) {
         tally.unattributed++;
         continue;
@@ -219,8 +232,9 @@ export class CurrentsIngestion {
           { ...candidate.key, variantId: assignment.variantId, sentAt: assignment.sentAt },
           kind,
           candidate.at,
+          { fromToken: candidate.variantId !== null },
         );
-        if (outcome === 'counted') tally.attributed++;
+        if (outcome === 'counted' || outcome === 'counted_with_send') tally.attributed++;
         else if (outcome === 'duplicate') tally.duplicates++;
         else tally.unattributed++;
       });

@@ -27,6 +27,17 @@ export function rewardsOf(count: SendBucketCount, metric: Experiment['metric']):
 }
 
 /**
+ * What older send buckets contribute, summed once (see allocation-snapshot.ts): raw sends and rewards, and their
+ * weighted additions to the Beta parameters (prior excluded).
+ */
+export interface SettledEvidence {
+  readonly sends: number;
+  readonly rewards: number;
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+/**
  * Beta(1, 1) prior; each send bucket's rewarded sends count fully, its unrewarded sends only by the probability
  * that their reward would have arrived by their age; with a half-life, older buckets weigh less.
  */
@@ -35,6 +46,7 @@ export function evidenceByVariant(
   counts: readonly SendBucketCount[],
   now: number,
   delay: DelayModel,
+  settled?: ReadonlyMap<string, SettledEvidence>,
 ): Map<string, VariantEvidence> {
   const index = new Map(experiment.variants.map((v, i) => [v.id, i]));
   const n = experiment.variants.length;
@@ -42,6 +54,14 @@ export function evidenceByVariant(
   const rewardSums = new Float64Array(n);
   const alpha = new Float64Array(n).fill(1);
   const beta = new Float64Array(n).fill(1);
+  experiment.variants.forEach((v, i) => {
+    const earlier = settled?.get(v.id);
+    if (!earlier) return;
+    sends[i]! += earlier.sends;
+    rewardSums[i]! += earlier.rewards;
+    alpha[i]! += earlier.alpha;
+    beta[i]! += earlier.beta;
+  });
   const halfLifeSeconds = experiment.options.half_life_hours
     ? experiment.options.half_life_hours * HOUR
     : null;
@@ -110,9 +130,17 @@ export function allocate(
   counts: readonly SendBucketCount[],
   now: number,
   delay: DelayModel,
+  settled?: ReadonlyMap<string, SettledEvidence>,
+): Allocation {
+  return allocateFrom(experiment, evidenceByVariant(experiment, counts, now, delay, settled), now);
+}
+
+export function allocateFrom(
+  experiment: Experiment,
+  evidence: ReadonlyMap<string, VariantEvidence>,
+  now: number,
 ): Allocation {
   const active = activeVariants(experiment);
-  const evidence = evidenceByVariant(experiment, counts, now, delay);
   const sendsOf = (id: string) => evidence.get(id)?.sends ?? 0;
   const equal = () => new Map(active.map((v) => [v.id, 1 / active.length]));
   if (active.some((v) => sendsOf(v.id) < experiment.options.min_sends)) {

@@ -8,11 +8,15 @@ import { readTrackingToken, type TrackingClaims, verifyTrackingToken } from './t
 
 export type TokenRewardOutcome = RewardOutcome | 'invalid_token';
 
+/** Default assignment TTL (30 days), as in the handlers' config. */
+const DEFAULT_ASSIGNMENT_TTL_SECONDS = 30 * 86_400;
+
 export class TokenRewards {
   constructor(
     private readonly tenants: TenantDirectory,
     private readonly ledger: AssignmentLedger,
     private readonly clock: () => number,
+    private readonly assignmentTtlSeconds = DEFAULT_ASSIGNMENT_TTL_SECONDS,
   ) {}
 
   /** The token's claims if it is genuine (and, when given, belongs to `expectedTenantId`). */
@@ -31,11 +35,31 @@ export class TokenRewards {
   ): Promise<TokenRewardOutcome> {
     const claims = await this.verify(token, expectedTenantId);
     if (!claims) return 'invalid_token';
-    return this.recordVerified(claims, kind, at);
+    return this.recordVerified(claims, kind, at, { fromToken: true });
   }
 
-  /** The delay since the send is counted with the reward: the delay model learns from first rewards only. */
-  recordVerified(claims: TrackingClaims, kind: RewardKind, at: number): Promise<RewardOutcome> {
-    return this.ledger.reward({ ...claims, kind, at, delayBucket: delayBucket(at - claims.sentAt) });
+  /**
+   * The delay since the send is counted with the reward: the delay model learns from first rewards only. A
+   * verified token names the variant shown and the send time, so when the send's own write never landed (a
+   * content call that timed out) the reward records it, within the assignment TTL.
+   */
+  recordVerified(
+    claims: TrackingClaims,
+    kind: RewardKind,
+    at: number,
+    { fromToken }: { fromToken: boolean },
+  ): Promise<RewardOutcome> {
+    const expiresAt = claims.sentAt + this.assignmentTtlSeconds;
+    return this.ledger.reward({
+      tenantId: claims.tenantId,
+      experimentId: claims.experimentId,
+      recipientKey: claims.recipientKey,
+      variantId: claims.variantId,
+      sentAt: claims.sentAt,
+      kind,
+      at,
+      delayBucket: delayBucket(at - claims.sentAt),
+      ...(fromToken && expiresAt > this.clock() ? { expiresAt } : {}),
+    });
   }
 }

@@ -5,17 +5,20 @@ import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
 import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
 import { type Experiment, experimentView } from '../domain/experiment';
+import { MAX_CURSOR_LENGTH } from '../domain/paging';
 import { connectedContentSnippet } from '../domain/snippet';
 import type { Tenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
-import { type HttpRequest, type HttpResult, httpHandler, json } from './shared/http';
+import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { openApiDocument } from './shared/openapi';
 import { createStores, type Stores } from './shared/stores';
 
 type Route = (tenant: Tenant, request: HttpRequest, id: string) => Promise<HttpResult>;
 
 const INGESTION_LIST_LIMIT = 100;
+/** Long enough that an out-of-range number is told its range rather than its length. */
+const MAX_LIMIT_LENGTH = 16;
 const OPENAPI_PATH = /^\/openapi\.json$/;
 
 export function createAdmin(config: Config, stores: Stores) {
@@ -42,8 +45,16 @@ export function createAdmin(config: Config, stores: Stores) {
     {
       pattern: /^\/v1\/experiments\/?$/,
       methods: {
-        GET: async (tenant, request) =>
-          json(200, { experiments: (await admin.list(tenant)).map((e) => withSnippet(e, request)) }),
+        GET: async (tenant, request) => {
+          const page = await admin.listPage(tenant, {
+            limit: queryParam(request, 'limit', { maxLength: MAX_LIMIT_LENGTH }),
+            cursor: queryParam(request, 'cursor', { maxLength: MAX_CURSOR_LENGTH }),
+          });
+          return json(200, {
+            experiments: page.experiments.map((e) => withSnippet(e, request)),
+            next_cursor: page.nextCursor,
+          });
+        },
       },
     },
     {

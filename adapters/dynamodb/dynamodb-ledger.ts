@@ -14,6 +14,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { BoundedMap } from '../../domain/cache';
 import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import type {
   Assignment,
@@ -26,13 +27,14 @@ import type {
   RewardKind,
   RewardOutcome,
 } from '../../domain/ports/assignment-ledger';
-import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-reader';
+import type { CounterReader, CounterReadOptions, SendBucketCount } from '../../domain/ports/counter-reader';
 import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import { sendBucketOf } from '../../domain/time';
 import { type Item, key, n, num, s, str } from './attributes';
 import { storeFailure } from './errors';
-import { COUNTER_SHARDS, DELAY_SHARDS, keys } from './keys';
+import { DELAY_SHARDS, keys } from './keys';
+import { ShardCounts } from './shard-counts';
 
 const BATCH_GET_LIMIT = 100;
 /** Transactions touching a busy counter can be cancelled by a concurrent one; they are retried this often. */
@@ -59,29 +61,43 @@ function parseAssignmentPk(pk: string): AssignmentKey | null {
 }
 
 export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayReader, LedgerMaintenance {
-  /** Campaign links this container already wrote: written once, not with every send. */
-  private readonly knownCampaigns = new Set<string>();
-  // Random shards spread a burst's writes; readers sum every shard, so the choice never affects a count.
-  private readonly pickShard = () => Math.floor(Math.random() * COUNTER_SHARDS);
+  /** Campaign links this container already wrote: written once, not with every send (bounded: ~200 B each). */
+  private readonly knownCampaigns = new BoundedMap<true>(10_000);
   private readonly pickDelayShard = () => Math.floor(Math.random() * DELAY_SHARDS);
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly shards: ShardCounts = new ShardCounts(client, tableName),
   ) {}
 
-  private counterUpdate(
+  /** Random shards spread a burst's writes; readers sum every shard, so the choice never affects a count. */
+  private async counterUpdate(
     k: AssignmentKey,
     sentAt: number,
     variantId: string,
-    field: 'sends' | 'opens' | 'clicks',
-  ): TransactWriteItem {
+    fields: ReadonlyArray<'sends' | 'opens' | 'clicks'>,
+    signal?: AbortSignal,
+  ): Promise<TransactWriteItem> {
+    const shard = Math.floor(Math.random() * (await this.shards.of(k.tenantId, k.experimentId, signal)));
     return {
       Update: {
         TableName: this.tableName,
-        Key: key(keys.counter(k.tenantId, k.experimentId, this.pickShard(), sendBucketOf(sentAt), variantId)),
-        UpdateExpression: 'ADD #field :one',
-        ExpressionAttributeNames: { '#field': field },
+        Key: key(keys.counter(k.tenantId, k.experimentId, shard, sendBucketOf(sentAt), variantId)),
+        UpdateExpression: `ADD ${fields.map((_, i) => `#f${i} :one`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(fields.map((field, i) => [`#f${i}`, field])),
+        ExpressionAttributeValues: { ':one': n(1) },
+      },
+    };
+  }
+
+  private delayUpdate(r: Reward): TransactWriteItem {
+    return {
+      Update: {
+        TableName: this.tableName,
+        Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
+        UpdateExpression: 'ADD #n :one',
+        ExpressionAttributeNames: { '#n': 'n' },
         ExpressionAttributeValues: { ':one': n(1) },
       },
     };
@@ -105,9 +121,9 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      this.counterUpdate(a, a.sentAt, a.variantId, 'sends'),
+      await this.counterUpdate(a, a.sentAt, a.variantId, ['sends'], options.signal),
     ];
-    if (a.campaignId && campaignLink && !this.knownCampaigns.has(campaignLink)) {
+    if (a.campaignId && campaignLink && !this.knownCampaigns.get(campaignLink)) {
       items.push({
         Put: {
           TableName: this.tableName,
@@ -123,7 +139,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
         await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }), {
           abortSignal: options.signal,
         });
-        if (campaignLink) this.knownCampaigns.add(campaignLink);
+        if (campaignLink) this.knownCampaigns.set(campaignLink, true);
         return { created: true };
       } catch (error) {
         const reasons =
@@ -201,7 +217,8 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
 
   async reward(r: Reward): Promise<RewardOutcome> {
     const field = r.kind === 'open' ? 'opened_at' : 'clicked_at';
-    const items: TransactWriteItem[] = [
+    const rewarded = r.kind === 'open' ? 'opens' : 'clicks';
+    const onAssignment: TransactWriteItem[] = [
       {
         Update: {
           TableName: this.tableName,
@@ -214,28 +231,29 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      this.counterUpdate(r, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks'),
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
-          UpdateExpression: 'ADD #n :one',
-          ExpressionAttributeNames: { '#n': 'n' },
-          ExpressionAttributeValues: { ':one': n(1) },
-        },
-      },
+      await this.counterUpdate(r, r.sentAt, r.variantId, [rewarded]),
+      this.delayUpdate(r),
     ];
+    let recordSend = false;
     for (let attempt = 1; ; attempt++) {
+      const items = recordSend && r.expiresAt !== undefined ? await this.sendWithReward(r) : onAssignment;
       try {
         await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
-        return 'counted';
+        return items === onAssignment ? 'counted' : 'counted_with_send';
       } catch (error) {
         const reasons =
           error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
         const reason = reasons[0];
         if (reason?.Code === 'ConditionalCheckFailed') {
           const existing = toAssignment(r, reason.Item);
-          const sameSend = existing && existing.variantId === r.variantId && existing.sentAt === r.sentAt;
+          if (!existing) {
+            // No assignment: the content write never landed. A verified token still names the send it showed.
+            if (r.expiresAt === undefined) return 'no_assignment';
+            recordSend = true;
+            continue;
+          }
+          recordSend = false;
+          const sameSend = existing.variantId === r.variantId && existing.sentAt === r.sentAt;
           if (!sameSend) return 'no_assignment';
           if (num(reason.Item, field) !== null) return 'duplicate';
           // The stored item passes the condition now: it failed against a write in flight. Try again.
@@ -246,6 +264,28 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
         await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 20));
       }
     }
+  }
+
+  /** The send and its first reward in one transaction, for a send whose own write never landed. */
+  private async sendWithReward(r: Reward): Promise<TransactWriteItem[]> {
+    return [
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            ...key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
+            variant: s(r.variantId),
+            sent_at: n(r.sentAt),
+            expires_at: n(r.expiresAt ?? r.sentAt),
+            [r.kind === 'open' ? 'opened_at' : 'clicked_at']: n(r.at),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      await this.counterUpdate(r, r.sentAt, r.variantId, ['sends', r.kind === 'open' ? 'opens' : 'clicks']),
+      this.delayUpdate(r),
+    ];
   }
 
   async histogram(tenantId: string, kind: RewardKind): Promise<DelayHistogram> {
@@ -337,7 +377,11 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
     }
   }
 
-  async read(tenantId: string, experimentId: string, options: CallOptions = {}): Promise<SendBucketCount[]> {
+  async read(
+    tenantId: string,
+    experimentId: string,
+    options: CounterReadOptions = {},
+  ): Promise<SendBucketCount[]> {
     const totals = new Map<
       string,
       { bucketStart: number; variantId: string; sends: number; opens: number; clicks: number }
@@ -348,8 +392,18 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
         const page = await this.client.send(
           new QueryCommand({
             TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': s(keys.counterPk(tenantId, experimentId, shard)) },
+            ...(options.since === undefined
+              ? {
+                  KeyConditionExpression: 'pk = :pk',
+                  ExpressionAttributeValues: { ':pk': s(keys.counterPk(tenantId, experimentId, shard)) },
+                }
+              : {
+                  KeyConditionExpression: 'pk = :pk AND sk >= :from',
+                  ExpressionAttributeValues: {
+                    ':pk': s(keys.counterPk(tenantId, experimentId, shard)),
+                    ':from': s(keys.counterSkFrom(options.since)),
+                  },
+                }),
             ExclusiveStartKey: startKey,
           }),
           { abortSignal: options.signal },
@@ -368,7 +422,8 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
       } while (startKey);
     };
     try {
-      await Promise.all(Array.from({ length: COUNTER_SHARDS }, (_, shard) => readShard(shard)));
+      const shards = await this.shards.of(tenantId, experimentId, options.signal);
+      await Promise.all(Array.from({ length: shards }, (_, shard) => readShard(shard)));
     } catch (error) {
       throw storeFailure('counter read', error);
     }

@@ -6,14 +6,26 @@
 //   T#<tenant>#CAMPAIGN#<campaign>      E#<experiment>    campaign or Canvas step seen with an experiment
 //   T#<tenant>#E#<exp>#R#<recipient>    A                 an assignment (recipient = keyed hash), with TTL
 //   T#<tenant>#E#<exp>#C#<shard>        B#<bucket>#V#<var> sharded atomic counters: sends, opens, clicks
+//   T#<tenant>#E#<exp>#HEAD             H                 definition version, counter shards, allocation snapshot, lease
+//   T#<tenant>#E#<exp>#HEAD             S                 settled sums of older send buckets (read by the recompute only)
 //   T#<tenant>#DELAY#<kind>#<shard>     B#<bucket>        sharded histogram of send-to-reward delays
 //   T#<tenant>#INGEST                   F#<time>#<key>    the per-file ingestion log
 
-/** Counter shards per experiment: 25,000 new recipients/s over 32 shards stays under 1,000 writes/s per item. */
-export const COUNTER_SHARDS = 32;
+/**
+ * Counter shards of a new experiment. Each shard is one partition key taking every bucket and variant, so at
+ * 500,000 emails/min (8,333 sends/s) plus as many opens, each a transactional write of 2 units:
+ * 2 × 16,667 / 128 ≈ 260 write units/s per shard, about a quarter of a partition's 1,000. The count is stored
+ * on the experiment's head when it is created, so readers of older experiments use theirs.
+ */
+export const COUNTER_SHARDS = 128;
+/** Experiments created before the head recorded a shard count used this many. */
+export const LEGACY_COUNTER_SHARDS = 32;
 
-/** Delay-histogram shards per tenant and kind: rewards can arrive at thousands per second during a send. */
-export const DELAY_SHARDS = 16;
+/**
+ * Delay-histogram shards per tenant and kind: one reward transaction each, so 8,333 rewards/s × 2 / 64 ≈ 260
+ * write units/s per shard. Readers read all of them; the first 16 hold what older versions wrote.
+ */
+export const DELAY_SHARDS = 64;
 
 export const keys = {
   tenant: (id: string) => ({ pk: `TENANT#${id}`, sk: 'TENANT' }),
@@ -41,6 +53,13 @@ export const keys = {
     pk: `T#${tenantId}#E#${experimentId}#C#${shard}`,
     sk: `B#${bucketStart}#V#${variantId}`,
   }),
+  head: (tenantId: string, experimentId: string) => ({ pk: `T#${tenantId}#E#${experimentId}#HEAD`, sk: 'H' }),
+  settled: (tenantId: string, experimentId: string) => ({
+    pk: `T#${tenantId}#E#${experimentId}#HEAD`,
+    sk: 'S',
+  }),
+  /** Sort keys of send buckets from `bucketStart` on (unix seconds have 10 digits until 2286). */
+  counterSkFrom: (bucketStart: number) => `B#${bucketStart}`,
   delayPk: (tenantId: string, kind: string, shard: number) => `T#${tenantId}#DELAY#${kind}#${shard}`,
   delay: (tenantId: string, kind: string, shard: number, bucket: number) => ({
     pk: `T#${tenantId}#DELAY#${kind}#${shard}`,

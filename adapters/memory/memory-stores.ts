@@ -3,6 +3,13 @@
 import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import { ConflictError } from '../../domain/errors';
 import type { Experiment } from '../../domain/experiment';
+import { decodeCursor, encodeCursor, type PageRequest } from '../../domain/paging';
+import type {
+  AllocationHead,
+  AllocationSnapshot,
+  AllocationStore,
+  SettledCounts,
+} from '../../domain/ports/allocation-store';
 import type {
   Assignment,
   AssignmentKey,
@@ -13,9 +20,9 @@ import type {
   RewardKind,
   RewardOutcome,
 } from '../../domain/ports/assignment-ledger';
-import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-reader';
+import type { CounterReader, CounterReadOptions, SendBucketCount } from '../../domain/ports/counter-reader';
 import type { DelayReader } from '../../domain/ports/delay-reader';
-import type { ExperimentStore } from '../../domain/ports/experiment-store';
+import type { ExperimentPage, ExperimentStore } from '../../domain/ports/experiment-store';
 import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import type { TenantStore } from '../../domain/ports/tenant-store';
 import type { Tenant } from '../../domain/tenant';
@@ -63,6 +70,16 @@ export class MemoryExperimentStore implements ExperimentStore {
   async list(tenantId: string) {
     return [...this.experiments.values()].filter((e) => e.tenantId === tenantId).map(clone);
   }
+  /** Same order as the table's sort key (byte order of the ids), same cursor checks, same exact last page. */
+  async listPage(tenantId: string, { limit, cursor }: PageRequest): Promise<ExperimentPage> {
+    const after = cursor === null ? null : decodeCursor(cursor);
+    const following = [...this.experiments.values()]
+      .filter((e) => e.tenantId === tenantId && (after === null || e.id > after))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const experiments = following.slice(0, limit).map(clone);
+    const last = experiments.at(-1);
+    return { experiments, nextCursor: following.length > limit && last ? encodeCursor(last.id) : null };
+  }
   async save(experiment: Experiment) {
     const stored = this.experiments.get(this.key(experiment.tenantId, experiment.id));
     if ((stored?.version ?? 0) !== experiment.version - 1) {
@@ -72,6 +89,71 @@ export class MemoryExperimentStore implements ExperimentStore {
       );
     }
     this.experiments.set(this.key(experiment.tenantId, experiment.id), clone(experiment));
+  }
+  /** What the DynamoDB adapter writes to the experiment's head with every save. */
+  definitionVersion(tenantId: string, id: string): number {
+    return this.experiments.get(this.key(tenantId, id))?.version ?? 0;
+  }
+}
+
+/** The head of each experiment: the definition version comes from the experiment store, as one item would. */
+export class MemoryAllocationStore implements AllocationStore {
+  private readonly heads = new Map<string, { snapshot: string | null; leaseUntil: number; epoch: number }>();
+  private readonly settledCounts = new Map<string, string>();
+  /** Store calls made so far. */
+  calls = 0;
+
+  constructor(private readonly experiments: MemoryExperimentStore) {}
+
+  private entry(tenantId: string, id: string) {
+    const key = `${tenantId}\u0000${id}`;
+    let entry = this.heads.get(key);
+    if (!entry) {
+      entry = { snapshot: null, leaseUntil: 0, epoch: 0 };
+      this.heads.set(key, entry);
+    }
+    return entry;
+  }
+
+  async head(tenantId: string, id: string): Promise<AllocationHead> {
+    this.calls++;
+    const entry = this.entry(tenantId, id);
+    return {
+      definitionVersion: this.experiments.definitionVersion(tenantId, id),
+      snapshot: entry.snapshot ? (JSON.parse(entry.snapshot) as AllocationSnapshot) : null,
+      leaseUntil: entry.leaseUntil,
+    };
+  }
+
+  async acquireLease(tenantId: string, id: string, now: number, until: number): Promise<number | null> {
+    this.calls++;
+    const entry = this.entry(tenantId, id);
+    if (entry.leaseUntil > now) return null;
+    entry.leaseUntil = until;
+    entry.epoch += 1;
+    return entry.epoch;
+  }
+
+  async publish(
+    tenantId: string,
+    id: string,
+    epoch: number,
+    snapshot: AllocationSnapshot,
+    settled: SettledCounts | null,
+  ): Promise<boolean> {
+    this.calls++;
+    const entry = this.entry(tenantId, id);
+    if (entry.epoch !== epoch) return false;
+    entry.snapshot = JSON.stringify(snapshot);
+    entry.leaseUntil = 0;
+    if (settled) this.settledCounts.set(`${tenantId}\u0000${id}`, JSON.stringify(settled));
+    return true;
+  }
+
+  async settled(tenantId: string, id: string): Promise<SettledCounts | null> {
+    this.calls++;
+    const data = this.settledCounts.get(`${tenantId}\u0000${id}`);
+    return data ? (JSON.parse(data) as SettledCounts) : null;
   }
 }
 
@@ -145,7 +227,24 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
 
   async reward(r: Reward): Promise<RewardOutcome> {
     this.roundTrips++;
-    const existing = this.assignments.get(this.key(r));
+    let existing = this.assignments.get(this.key(r));
+    let outcome: RewardOutcome = 'counted';
+    if (!existing && r.expiresAt !== undefined) {
+      // The send's own write never landed: the verified token records it, with the reward, once.
+      existing = {
+        tenantId: r.tenantId,
+        experimentId: r.experimentId,
+        recipientKey: r.recipientKey,
+        variantId: r.variantId,
+        sentAt: r.sentAt,
+        campaignId: null,
+        openedAt: null,
+        clickedAt: null,
+      };
+      this.assignments.set(this.key(r), existing);
+      this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, 'sends');
+      outcome = 'counted_with_send';
+    }
     if (!existing || existing.variantId !== r.variantId || existing.sentAt !== r.sentAt)
       return 'no_assignment';
     const field = r.kind === 'open' ? 'openedAt' : 'clickedAt';
@@ -155,7 +254,7 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
     const delays = this.delays.get(`${r.tenantId}\u0000${r.kind}`) ?? [...emptyDelayHistogram().counts];
     delays[r.delayBucket] = (delays[r.delayBucket] ?? 0) + 1;
     this.delays.set(`${r.tenantId}\u0000${r.kind}`, delays);
-    return 'counted';
+    return outcome;
   }
 
   async histogram(tenantId: string, kind: RewardKind): Promise<DelayHistogram> {
@@ -168,7 +267,11 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
     return [...(this.campaigns.get(`${tenantId}\u0000${campaignId}`) ?? [])];
   }
 
-  async read(tenantId: string, experimentId: string): Promise<SendBucketCount[]> {
+  async read(
+    tenantId: string,
+    experimentId: string,
+    options: CounterReadOptions = {},
+  ): Promise<SendBucketCount[]> {
     this.roundTrips++;
     const prefix = `${tenantId}\u0000${experimentId}\u0000`;
     return [...this.counters.entries()]
@@ -176,7 +279,8 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
       .map(([key, counter]) => {
         const [, , bucketStart, variantId] = key.split('\u0000');
         return { bucketStart: Number(bucketStart), variantId: variantId!, ...counter };
-      });
+      })
+      .filter((count) => options.since === undefined || count.bucketStart >= options.since);
   }
 
   async *scanAssignments(): AsyncIterable<Assignment[]> {

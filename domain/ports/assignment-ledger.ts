@@ -41,10 +41,18 @@ export interface Reward extends AssignmentKey {
   readonly at: number;
   /** Bucket of the delay from send to reward, counted with the reward so the delay model learns exactly once. */
   readonly delayBucket: number;
+  /**
+   * Set only when the reward comes with a verified token (which names the variant shown and the send time):
+   * if the send's own write never landed, the send is recorded with this TTL, together with the reward.
+   */
+  readonly expiresAt?: number;
 }
 
-/** `no_assignment`: nothing was sent to this recipient with that variant, so there is nothing to reward. */
-export type RewardOutcome = 'counted' | 'duplicate' | 'no_assignment';
+/**
+ * `no_assignment`: nothing was sent to this recipient with that variant, so there is nothing to reward.
+ * `counted_with_send`: the send had not been recorded (its write never landed); both are now, once.
+ */
+export type RewardOutcome = 'counted' | 'counted_with_send' | 'duplicate' | 'no_assignment';
 
 export interface CallOptions {
   readonly signal?: AbortSignal;

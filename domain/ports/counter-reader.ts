@@ -10,7 +10,12 @@ export interface SendBucketCount {
   readonly clicks: number;
 }
 
+export interface CounterReadOptions extends CallOptions {
+  /** Only send buckets starting at or after this (unix seconds); every bucket when absent. */
+  readonly since?: number;
+}
+
 export interface CounterReader {
-  /** Every send bucket of the experiment, shards already summed. */
-  read(tenantId: string, experimentId: string, options?: CallOptions): Promise<SendBucketCount[]>;
+  /** The experiment's send buckets, shards already summed. */
+  read(tenantId: string, experimentId: string, options?: CounterReadOptions): Promise<SendBucketCount[]>;
 }

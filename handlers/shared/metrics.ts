@@ -10,7 +10,11 @@ export type MetricName =
   | 'AttributionMisses'
   | 'FailedFiles'
   | 'PixelNotRecorded'
-  | 'RewardsCounted';
+  | 'RewardsCounted'
+  /** A send whose write did not confirm within the budget: its token's first reward records it. */
+  | 'SendUnconfirmed'
+  /** Sends recorded at their first reward because the content write never landed. */
+  | 'SendRecordedFromReward';
 
 export function count(name: MetricName, value = 1): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);

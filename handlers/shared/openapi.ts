@@ -1,6 +1,7 @@
 // The HTTP API contract (DESIGN §3) as an OpenAPI 3.1 document, served at `GET /openapi.json`. Limits and
 // option ranges come from the code that enforces them, so the document cannot drift from the validation.
 import { DEFAULT_OPTIONS, LIMITS, OPTION_RANGES } from '../../domain/experiment';
+import { MAX_CURSOR_LENGTH, PAGE_LIMIT } from '../../domain/paging';
 import { MAX_BODY_BYTES } from './http';
 
 export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
@@ -279,11 +280,35 @@ export const openApiDocument: OpenApiDocument = {
     '/v1/experiments': {
       get: {
         operationId: 'listExperiments',
-        summary: 'All experiments of the tenant',
+        summary: 'The tenant’s experiments, a page at a time, in id order',
+        description:
+          'Follow `next_cursor` (pass it back as `cursor`, same `limit` or another) until it is null to see ' +
+          'every experiment.',
         tags: ['admin'],
         security: ADMIN_SECURITY,
+        parameters: [
+          {
+            name: 'limit',
+            in: 'query',
+            description: 'Most experiments in the page.',
+            schema: {
+              type: 'integer',
+              minimum: PAGE_LIMIT.min,
+              maximum: PAGE_LIMIT.max,
+              default: PAGE_LIMIT.default,
+            },
+          },
+          {
+            name: 'cursor',
+            in: 'query',
+            description:
+              'The `next_cursor` of the previous page, as given (opaque); absent for the first page.',
+            schema: { type: 'string', maxLength: MAX_CURSOR_LENGTH },
+          },
+        ],
         responses: {
-          '200': jsonResponse('The experiments.', 'ExperimentList'),
+          '200': jsonResponse('One page of experiments.', 'ExperimentList'),
+          '400': ref('responses', 'BadRequest'),
           ...STANDARD_ADMIN_ERRORS,
         },
       },
@@ -547,7 +572,14 @@ export const openApiDocument: OpenApiDocument = {
           },
         }),
       }),
-      ExperimentList: exact({ experiments: { type: 'array', items: schema('Experiment') } }),
+      ExperimentList: exact({
+        experiments: { type: 'array', maxItems: PAGE_LIMIT.max, items: schema('Experiment') },
+        next_cursor: {
+          type: ['string', 'null'],
+          maxLength: MAX_CURSOR_LENGTH,
+          description: 'Pass as `cursor` for the next page; null on the last page.',
+        },
+      }),
       ReportVariant: exact({
         id: ID,
         text: { type: 'string' },

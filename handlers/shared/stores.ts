@@ -1,8 +1,10 @@
 // The DynamoDB adapters a handler needs, built once per container.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbAllocationStore } from '../../adapters/dynamodb/dynamodb-allocation-store';
 import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
 import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
+import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
 import { TenantDirectory } from '../../domain/tenant-directory';
 import { nowSeconds } from '../../domain/time';
 import { createDynamoDbClient } from './clients';
@@ -11,12 +13,15 @@ import { describeError, logger } from './logger';
 
 export function createStores(config: Config, client: DynamoDBClient = createDynamoDbClient(config)) {
   const tenantStore = new DynamoDbTenantStore(client, config.tableName);
+  // Head reads teach the ledger each experiment's shard count, so writes need no read of their own.
+  const shards = new ShardCounts(client, config.tableName);
   return {
     client,
     tenantStore,
     tenants: new TenantDirectory(tenantStore, nowSeconds, logBackgroundError),
     experiments: new DynamoDbExperimentStore(client, config.tableName),
-    ledger: new DynamoDbLedger(client, config.tableName),
+    allocations: new DynamoDbAllocationStore(client, config.tableName, shards),
+    ledger: new DynamoDbLedger(client, config.tableName, shards),
   };
 }
 

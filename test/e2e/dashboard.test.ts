@@ -309,13 +309,19 @@ async function startFixtureBackend(): Promise<Backend> {
       return sendJson(res, 401, { error: { code: 'unauthorized', message: 'Missing or wrong admin token' } });
     }
     if (req.method === 'GET' && url.pathname === '/v1/experiments') {
+      // Paged as the API pages: id order, `limit` per page, the cursor is base64url of the last id returned.
+      const limit = Number(url.searchParams.get('limit') ?? 50);
+      const cursor = url.searchParams.get('cursor');
+      const after = cursor === null ? '' : Buffer.from(cursor, 'base64url').toString('utf8');
+      const following = [...experiments.values()]
+        .filter((e) => e.id > after)
+        .sort((a, b) => (a.id < b.id ? -1 : 1));
+      const page = following.slice(0, limit);
+      const last = page.at(-1);
       return sendJson(res, 200, {
-        experiments: [...experiments.values()].map(({ id, name, metric, status }) => ({
-          id,
-          name,
-          metric,
-          status,
-        })),
+        experiments: page.map(({ id, name, metric, status }) => ({ id, name, metric, status })),
+        next_cursor:
+          following.length > limit && last ? Buffer.from(last.id, 'utf8').toString('base64url') : null,
       });
     }
     const match = /^\/v1\/experiments\/([^/]+)(\/report|\/status)?$/.exec(url.pathname);
@@ -721,6 +727,40 @@ describe('dashboard in a browser', () => {
     await page
       .locator('.card', { has: page.locator('#variants-table') })
       .screenshot({ path: path.join(SCREENSHOT_DIR, 'dashboard-phone-table.png') });
+    await context.close();
+  });
+
+  it('lists every experiment when the list comes one per page (follows next_cursor)', async () => {
+    const names: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+      const response = await fetch(`${backend.baseUrl}/v1/experiments?${query}`, {
+        headers: { Authorization: `Bearer ${backend.adminToken}` },
+      });
+      const body = (await response.json()) as { experiments: { name: string }[]; next_cursor: string | null };
+      names.push(...body.experiments.map((e) => e.name));
+      cursor = body.next_cursor;
+    } while (cursor);
+    expect(names.length).toBeGreaterThan(1);
+    const context = await laptop();
+    const listQueries: URLSearchParams[] = [];
+    await context.route(
+      (url) => url.pathname.endsWith('/v1/experiments'),
+      (route) => {
+        const url = new URL(route.request().url());
+        url.searchParams.set('limit', '1');
+        listQueries.push(url.searchParams);
+        return route.continue({ url: url.toString() });
+      },
+    );
+    const { page, problems } = await openPage(context, dashboardUrl(backend));
+    await waitForReport(page);
+
+    const shown = await page.locator('#experiment-list .experiment-name').allTextContents();
+    expect(shown).toEqual(names);
+    expect(listQueries.filter((q) => q.has('cursor')).length).toBeGreaterThanOrEqual(names.length - 1);
+    expect(problems).toEqual({ pageErrors: [], consoleErrors: [] });
     await context.close();
   });
 

@@ -161,6 +161,25 @@ describe('admin API', () => {
     expect((await service.admin(acme.adminToken, { path: '/v1/experiments/x' })).status).toBe(404);
   });
 
+  it('refuses an update whose texts, retired variants included, would not fit one stored item', async () => {
+    const big = (round: number) => ({
+      variants: Array.from({ length: 10 }, (_, i) => ({
+        id: `r${round}v${i}`,
+        text: 't'.repeat(2000),
+        parts: Object.fromEntries(Array.from({ length: 5 }, (_, p) => [`p${p}`, 'x'.repeat(2000)])),
+      })),
+    });
+    const put = (round: number) =>
+      service.admin(acme.adminToken, { method: 'PUT', path: '/v1/experiments/growing', body: big(round) });
+    expect((await put(0)).status).toBe(201);
+    expect((await put(1)).status).toBe(200); // round 0 retired, kept with its texts
+    const third = await put(2);
+    expect(third.status).toBe(400);
+    expect((third.body.error as { message: string }).message).toMatch(/^variants: .* at most 300 KB/);
+    const stored = await service.admin(acme.adminToken, { path: '/v1/experiments/growing' });
+    expect(stored.body.version).toBe(2);
+  });
+
   it('keeps tenants apart and tokens in their scope', async () => {
     await service.admin(acme.adminToken, {
       method: 'PUT',

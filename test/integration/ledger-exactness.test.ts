@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
 import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
+import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
 import { StoreUnavailableError } from '../../domain/errors';
 import type { NewAssignment } from '../../domain/ports/assignment-ledger';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
@@ -107,7 +108,8 @@ describe('DynamoDbLedger exactness', () => {
       if (call % 3 === 2) throw Object.assign(new Error('response lost'), { name: 'TimeoutError' });
       return result;
     });
-    const ledger = new DynamoDbLedger(flaky, table.tableName);
+    // Only transactions are flaky here; the shard count comes from the real store.
+    const ledger = new DynamoDbLedger(flaky, table.tableName, new ShardCounts(real, table.tableName));
     const truthLedger = new DynamoDbLedger(real, table.tableName);
     const recipients = Array.from({ length: 30 }, (_, i) => `crash${i}`);
     const served = new Map<string, string>();

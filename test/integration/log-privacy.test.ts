@@ -286,7 +286,7 @@ describe('logs never carry secrets or personal data', () => {
     ])
       expect(messages).toContain(expected);
     expect(new Set(entries.filter((e) => e.message === 'content fallback').map((e) => e.reason))).toEqual(
-      new Set(['store_unavailable', 'experiment_unavailable']),
+      new Set(['assignment_unconfirmed', 'experiment_unavailable']),
     );
   });
 

@@ -228,7 +228,22 @@ describe('real responses conform to the document', () => {
     expectConforms('GET', '/v1/experiments', list);
     const emptyList = await service.admin(globex.adminToken, { path: '/v1/experiments' });
     expectConforms('GET', '/v1/experiments', emptyList);
-    expect(emptyList.body).toEqual({ experiments: [] });
+    expect(emptyList.body).toEqual({ experiments: [], next_cursor: null });
+    await service.admin(acme.adminToken, { method: 'PUT', path: '/v1/experiments/summer', body: definition });
+    const paged = await service.admin(acme.adminToken, { path: '/v1/experiments', query: { limit: '1' } });
+    expect(paged.body.next_cursor).toEqual(expect.any(String));
+    expectConforms('GET', '/v1/experiments', paged);
+    const lastPage = await service.admin(acme.adminToken, {
+      path: '/v1/experiments',
+      query: { limit: '1', cursor: paged.body.next_cursor as string },
+    });
+    expect(lastPage.status).toBe(200);
+    expectConforms('GET', '/v1/experiments', lastPage);
+    for (const query of [{ limit: '0' }, { cursor: '%%%' }] as Array<Record<string, string>>) {
+      const badPage = await service.admin(acme.adminToken, { path: '/v1/experiments', query });
+      expect(badPage.status).toBe(400);
+      expectConforms('GET', '/v1/experiments', badPage);
+    }
 
     const unauthorized = await service.admin(acme.connectToken, { path: '/v1/experiments' });
     expect(unauthorized.status).toBe(401);

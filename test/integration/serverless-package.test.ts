@@ -37,6 +37,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'handlers/track-open.handler': [
     'dynamodb:ConditionCheckItem',
     'dynamodb:GetItem',
+    'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
   ],

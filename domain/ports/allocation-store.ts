@@ -1,0 +1,66 @@
+// The shared allocation of each experiment: one small head every container reads once per refresh, and the
+// state only the recomputing container reads. One writer at a time, under a lease whose epoch guards the publish.
+import type { DelayHistogram } from '../delay';
+import type { AllocationPhase, SettledEvidence } from '../policy';
+import type { CallOptions } from './assignment-ledger';
+
+/** What every container serves from: computed by one container, read by all. */
+export interface AllocationSnapshot {
+  /** The experiment version the shares were computed for. */
+  readonly experimentVersion: number;
+  /** Unix seconds. */
+  readonly computedAt: number;
+  readonly phase: AllocationPhase;
+  /** Active variant id -> share of new recipients; shares sum to 1. */
+  readonly shares: Readonly<Record<string, number>>;
+  /** Variant id -> [alpha, beta]: the posterior after delay correction and decay. */
+  readonly posteriors: Readonly<Record<string, readonly [number, number]>>;
+}
+
+/** The experiment's head: the definition's version (bumped by every save), the snapshot and its lease. */
+export interface AllocationHead {
+  /** 0 when the experiment was never saved. */
+  readonly definitionVersion: number;
+  readonly snapshot: AllocationSnapshot | null;
+  /** Unix seconds until which a container holds the recompute lease (0: none). */
+  readonly leaseUntil: number;
+}
+
+/**
+ * Older send buckets, summed at the last full read of the counters: recomputing then reads only recent buckets,
+ * so its cost does not grow with the campaign's age. Late rewards in older buckets join at the next full read.
+ */
+export interface SettledCounts {
+  /** Unix seconds of the full read these sums are as of. */
+  readonly readAt: number;
+  /** Buckets starting before this are in `variants`; later ones are read on every recompute. */
+  readonly windowStart: number;
+  readonly experimentVersion: number;
+  /** The tenant's delay histogram for the metric, as of `readAt`. */
+  readonly delays: DelayHistogram;
+  readonly variants: Readonly<Record<string, SettledEvidence>>;
+}
+
+export interface AllocationStore {
+  /** One cheap (eventually consistent) read of the head. */
+  head(tenantId: string, experimentId: string, options?: CallOptions): Promise<AllocationHead>;
+  /** Takes the recompute lease if nobody holds it at `now`; the new epoch, or null when someone else holds it. */
+  acquireLease(
+    tenantId: string,
+    experimentId: string,
+    now: number,
+    until: number,
+    options?: CallOptions,
+  ): Promise<number | null>;
+  /** Publishes the snapshot only while `epoch` is still the latest lease; false when a newer holder exists. */
+  publish(
+    tenantId: string,
+    experimentId: string,
+    epoch: number,
+    snapshot: AllocationSnapshot,
+    settled: SettledCounts | null,
+    options?: CallOptions,
+  ): Promise<boolean>;
+  /** The settled sums the last holder published (read only by the recomputing container). */
+  settled(tenantId: string, experimentId: string, options?: CallOptions): Promise<SettledCounts | null>;
+}

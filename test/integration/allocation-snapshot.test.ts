@@ -1,0 +1,101 @@
+// The shared allocation on DynamoDB Local: the lease and its epoch, the published snapshot every container
+// reads, settled sums that keep recomputes cheap, and the head's definition version that keeps definitions fresh.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbAllocationStore } from '../../adapters/dynamodb/dynamodb-allocation-store';
+import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
+import { FULL_READ_SECONDS, recomputeSnapshot } from '../../domain/allocation-snapshot';
+import { changeStatus, defineExperiment, type Experiment } from '../../domain/experiment';
+import { nowSeconds, sendBucketOf } from '../../domain/time';
+import { createStores } from '../../handlers/shared/stores';
+import { freshTable } from '../support/dynamodb';
+
+describe('allocation snapshot on DynamoDB Local', () => {
+  let table: Awaited<ReturnType<typeof freshTable>>;
+  let stores: ReturnType<typeof createStores>;
+  beforeAll(async () => {
+    table = await freshTable();
+    stores = createStores(table.config, table.client);
+  });
+
+  const define = async (id: string, body: Record<string, unknown> = {}) => {
+    const experiment = defineExperiment(
+      't',
+      id,
+      {
+        variants: [
+          { id: 'a', text: 'A' },
+          { id: 'b', text: 'B' },
+        ],
+        min_sends: 10,
+        ...body,
+      },
+      null,
+      nowSeconds(),
+    );
+    await stores.experiments.save(experiment);
+    return experiment;
+  };
+
+  it('the head carries the definition version and the new experiment’s shard count', async () => {
+    const experiment = await define('heads');
+    expect(await stores.allocations.head('t', 'heads')).toEqual({
+      definitionVersion: 1,
+      snapshot: null,
+      leaseUntil: 0,
+    });
+    await stores.experiments.save(changeStatus(experiment, { status: 'paused' }, nowSeconds()));
+    expect((await stores.allocations.head('t', 'heads')).definitionVersion).toBe(2);
+    const shards = new ShardCounts(table.client, table.tableName);
+    expect(await shards.of('t', 'heads')).toBe(128);
+    expect(await shards.of('t', 'from-before-heads')).toBe(32);
+  });
+
+  it('one lease at a time; a holder that thaws after a newer one cannot publish', async () => {
+    await define('lease');
+    const store = new DynamoDbAllocationStore(
+      table.client,
+      table.tableName,
+      new ShardCounts(table.client, table.tableName),
+    );
+    const now = nowSeconds();
+    const late = await store.acquireLease('t', 'lease', now, now + 10);
+    expect(late).not.toBeNull();
+    expect(await store.acquireLease('t', 'lease', now + 5, now + 15)).toBeNull();
+    const newer = await store.acquireLease('t', 'lease', now + 10, now + 20);
+    expect(newer).toBe(late! + 1);
+    const snapshot = {
+      experimentVersion: 1,
+      computedAt: now,
+      phase: 'burn_in' as const,
+      shares: {},
+      posteriors: {},
+    };
+    expect(await store.publish('t', 'lease', late!, snapshot, null)).toBe(false);
+    expect(await store.publish('t', 'lease', newer!, { ...snapshot, computedAt: now + 10 }, null)).toBe(true);
+    expect((await store.head('t', 'lease')).snapshot?.computedAt).toBe(now + 10);
+    expect((await store.head('t', 'lease')).leaseUntil).toBe(0);
+  });
+
+  it('recomputes from the counters, then reads only recent buckets until the next full read', async () => {
+    const experiment: Experiment = await define('learn', { min_sends: 10 });
+    const now = nowSeconds();
+    const old = sendBucketOf(now) - 6 * 3600;
+    // Old evidence: b far better.
+    await stores.ledger.adjustCounters('t', 'learn', old, 'a', { sends: 2000, opens: 0, clicks: 20 });
+    await stores.ledger.adjustCounters('t', 'learn', old, 'b', { sends: 2000, opens: 0, clicks: 200 });
+    const deps = { ...stores, counters: stores.ledger, delays: stores.ledger };
+    const first = await recomputeSnapshot(deps, experiment, now);
+    expect(first?.phase).not.toBe('burn_in');
+    expect(first!.shares.b).toBeGreaterThan(0.99);
+    const settled = await stores.allocations.settled('t', 'learn');
+    expect(settled?.variants.b?.sends).toBe(2000);
+
+    // A late reward in the old bucket joins at the next full read, not before.
+    await stores.ledger.adjustCounters('t', 'learn', old, 'a', { sends: 0, opens: 0, clicks: 300 });
+    const between = await recomputeSnapshot(deps, experiment, now + 20);
+    expect(between!.posteriors.a![0]).toBeCloseTo(first!.posteriors.a![0], 6);
+    const full = await recomputeSnapshot(deps, experiment, now + 20 + FULL_READ_SECONDS);
+    expect(full!.posteriors.a![0]).toBeGreaterThan(first!.posteriors.a![0] + 299);
+    expect(full!.shares.a).toBeGreaterThan(0.99);
+  });
+});
