@@ -2,10 +2,12 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { DynamoDbAllocationStore } from '../adapters/dynamodb/dynamodb-allocation-store';
 import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
 import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
 import { reconcileTable } from '../adapters/dynamodb/reconcile-table';
+import { ShardCounts } from '../adapters/dynamodb/shard-counts';
 import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
 import { WeftError } from '../domain/errors';
@@ -106,10 +108,12 @@ async function adminFor(options: StoreFlags & { tenant?: string }) {
   const tenantId = tenantOf(options, context);
   const tenant = await new DynamoDbTenantStore(context.client, context.tableName).get(tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} does not exist`);
-  const ledger = new DynamoDbLedger(context.client, context.tableName);
+  const shards = new ShardCounts(context.client, context.tableName);
+  const ledger = new DynamoDbLedger(context.client, context.tableName, shards);
   const delays = new DelayModels(ledger, nowSeconds);
   const admin = new AdminService({
     experiments: new DynamoDbExperimentStore(context.client, context.tableName),
+    allocations: new DynamoDbAllocationStore(context.client, context.tableName, shards),
     counters: ledger,
     clock: nowSeconds,
     delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),

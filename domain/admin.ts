@@ -1,9 +1,11 @@
 // The admin use cases behind the experiments API: define, read, change status, report.
-import type { DelayModel } from './delay';
+import { settledEvidence } from './allocation-snapshot';
+import { DEFAULT_CLICK_DELAY, DEFAULT_OPEN_DELAY, type DelayModel, learnedDelayModel } from './delay';
 import { NotFoundError } from './errors';
 import { changeStatus, defineExperiment, type Experiment, validateExperimentId } from './experiment';
 import { parseLimit } from './paging';
 import { allocate } from './policy';
+import type { AllocationStore, SettledTier } from './ports/allocation-store';
 import type { CounterReader } from './ports/counter-reader';
 import type { ExperimentPage, ExperimentStore } from './ports/experiment-store';
 import { buildReport, type Report } from './report';
@@ -11,10 +13,13 @@ import type { Tenant } from './tenant';
 
 export interface AdminDeps {
   readonly experiments: ExperimentStore;
+  readonly allocations: AllocationStore;
   readonly counters: CounterReader;
   readonly clock: () => number;
   readonly delayModel: (tenantId: string, experiment: Experiment) => Promise<DelayModel> | DelayModel;
 }
+
+const EMPTY_TIER: SettledTier = { readAt: 0, evidence: {}, totals: {} };
 
 export class AdminService {
   constructor(private readonly deps: AdminDeps) {}
@@ -51,12 +56,43 @@ export class AdminService {
     return experiment;
   }
 
+  /**
+   * Bounded reads: the experiment's head and settled sums (two small items), then only the send buckets of the
+   * last two days; older buckets come from the settled sums (re-read hourly by the policy). `allocation` is
+   * what containers serve now: the published snapshot's shares.
+   */
   async report(tenant: Tenant, id: string): Promise<Report> {
     const experiment = await this.get(tenant, id);
-    const counts = await this.deps.counters.read(tenant.id, experiment.id);
     const now = this.deps.clock();
-    const delay = await this.deps.delayModel(tenant.id, experiment);
-    const allocation = experiment.status === 'running' ? allocate(experiment, counts, now, delay) : null;
-    return buildReport(experiment, counts, allocation, now, delay);
+    const [head, settled] = await Promise.all([
+      this.deps.allocations.head(tenant.id, experiment.id),
+      this.deps.allocations.settled(tenant.id, experiment.id),
+    ]);
+    const counts = await this.deps.counters.read(
+      tenant.id,
+      experiment.id,
+      settled ? { since: settled.recentStart } : {},
+    );
+    const delay = settled
+      ? learnedDelayModel(
+          settled.delays,
+          experiment.metric === 'clicks' ? DEFAULT_CLICK_DELAY : DEFAULT_OPEN_DELAY,
+        )
+      : await this.deps.delayModel(tenant.id, experiment);
+    const older = settled
+      ? { evidence: settledEvidence({ ...settled, recent: EMPTY_TIER }, now), totals: settled.old.totals }
+      : undefined;
+    const snapshot = head.snapshot?.experimentVersion === experiment.version ? head.snapshot : null;
+    const allocation =
+      experiment.status !== 'running'
+        ? null
+        : snapshot
+          ? {
+              shares: new Map(Object.entries(snapshot.shares)),
+              phase: snapshot.phase,
+              computedAt: snapshot.computedAt,
+            }
+          : allocate(experiment, counts, now, delay, older?.evidence);
+    return buildReport(experiment, counts, allocation, now, delay, older);
   }
 }

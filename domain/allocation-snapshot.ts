@@ -2,25 +2,35 @@
 // publishes it; every container maps a recipient onto the snapshot's shares with a keyed hash, so containers
 // holding the same snapshot pick the same variant for the same person, with or without the store.
 //
-// Recomputing reads only recent send buckets (the last WINDOW_SECONDS). Older buckets are summed at a full read
-// every FULL_READ_SECONDS and kept as `SettledCounts`, so a recompute costs the same at hour 1 and hour 24,
-// and rewards that land late in old buckets still count (within FULL_READ_SECONDS).
+// Recomputing reads only recent send buckets (the last WINDOW_SECONDS). Older buckets are kept summed as
+// `SettledCounts` in two tiers, each re-read at its own cadence, so a recompute costs the same at hour 1 and
+// hour 24, and rewards that land late in old buckets still count: within RECENT_READ_SECONDS for sends of the
+// last two days, within OLD_READ_SECONDS for older ones.
 import { createHmac } from 'node:crypto';
-import { DEFAULT_CLICK_DELAY, DEFAULT_OPEN_DELAY, learnedDelayModel } from './delay';
+import { DEFAULT_CLICK_DELAY, DEFAULT_OPEN_DELAY, type DelayModel, learnedDelayModel } from './delay';
 import { ConflictError } from './errors';
 import { activeVariants, changeStatus, type Experiment, type Variant } from './experiment';
 import { allocateFrom, evidenceByVariant, type SettledEvidence, verdict } from './policy';
-import type { AllocationSnapshot, AllocationStore, SettledCounts } from './ports/allocation-store';
+import type {
+  AllocationSnapshot,
+  AllocationStore,
+  SettledCounts,
+  SettledTier,
+} from './ports/allocation-store';
 import type { CallOptions } from './ports/assignment-ledger';
-import type { CounterReader } from './ports/counter-reader';
+import type { CounterReader, SendBucketCount } from './ports/counter-reader';
 import type { DelayReader } from './ports/delay-reader';
 import type { ExperimentStore } from './ports/experiment-store';
 import { HOUR, sendBucketOf } from './time';
 
 /** Recent buckets read on every recompute: an hour covers the sends still collecting most of their rewards. */
 export const WINDOW_SECONDS = HOUR;
-/** How often the whole counter history is read again (late rewards in old buckets, the delay histogram). */
-export const FULL_READ_SECONDS = 300;
+/** The recent tier: the sends of the two days before the window, still collecting late rewards. */
+export const RECENT_TIER_SECONDS = 47 * HOUR;
+/** How often the recent tier (and the delay histogram) is read again. */
+export const RECENT_READ_SECONDS = 600;
+/** How often the whole counter history is read again: its cost grows with the campaign's age, so rarely. */
+export const OLD_READ_SECONDS = 3600;
 /** A holder that has not published by then (crashed, frozen) lets the next container take over. */
 export const LEASE_SECONDS = 10;
 
@@ -102,52 +112,44 @@ export async function recomputeSnapshot(
   const previous = await deps.allocations.settled(tenantId, id, options);
   const kind = experiment.metric === 'clicks' ? 'click' : 'open';
   const fallbackDelay = kind === 'click' ? DEFAULT_CLICK_DELAY : DEFAULT_OPEN_DELAY;
-  const fullRead =
-    !previous ||
-    previous.experimentVersion !== experiment.version ||
-    now - previous.readAt >= FULL_READ_SECONDS;
+  const halfLife = experiment.options.half_life_hours;
+  const oldDue =
+    !previous || previous.halfLifeHours !== halfLife || now - previous.old.readAt >= OLD_READ_SECONDS;
+  const recentDue = oldDue || now - previous.recent.readAt >= RECENT_READ_SECONDS;
 
   let settled: SettledCounts;
-  let recent: Awaited<ReturnType<CounterReader['read']>>;
-  if (fullRead) {
+  let recent: SendBucketCount[];
+  if (recentDue) {
     const [counts, delays] = await Promise.all([
-      deps.counters.read(tenantId, id, options),
+      deps.counters.read(tenantId, id, oldDue ? options : { ...options, since: previous!.recentStart }),
       deps.delays.histogram(tenantId, kind),
     ]);
-    const windowStart = sendBucketOf(now) - WINDOW_SECONDS;
     const delay = learnedDelayModel(delays, fallbackDelay);
-    const older = evidenceByVariant(
-      experiment,
-      counts.filter((c) => c.bucketStart < windowStart),
-      now,
-      delay,
-    );
-    const variants: Record<string, SettledEvidence> = {};
-    for (const [variantId, e] of older) {
-      variants[variantId] = {
-        sends: e.sends,
-        rewards: e.rewards,
-        alpha: e.posterior.alpha - 1,
-        beta: e.posterior.beta - 1,
-      };
-    }
-    settled = { readAt: now, windowStart, experimentVersion: experiment.version, delays, variants };
+    const windowStart = sendBucketOf(now) - WINDOW_SECONDS;
+    const recentStart = oldDue ? windowStart - RECENT_TIER_SECONDS : previous!.recentStart;
+    const tier = (from: number, to: number) =>
+      sumTier(
+        experiment,
+        counts.filter((c) => c.bucketStart >= from && c.bucketStart < to),
+        now,
+        delay,
+      );
+    settled = {
+      halfLifeHours: halfLife,
+      windowStart,
+      recentStart,
+      recent: tier(recentStart, windowStart),
+      old: oldDue ? tier(Number.NEGATIVE_INFINITY, recentStart) : previous!.old,
+      delays,
+    };
     recent = counts.filter((c) => c.bucketStart >= windowStart);
   } else {
-    settled = previous;
-    recent = await deps.counters.read(tenantId, id, { ...options, since: previous.windowStart });
+    settled = previous!;
+    recent = await deps.counters.read(tenantId, id, { ...options, since: previous!.windowStart });
   }
 
   const delay = learnedDelayModel(settled.delays, fallbackDelay);
-  const halfLife = experiment.options.half_life_hours;
-  // Decay is a common factor for all older buckets: age the sums from their read time to now.
-  const aged = halfLife ? 0.5 ** ((now - settled.readAt) / (halfLife * HOUR)) : 1;
-  const older = new Map(
-    Object.entries(settled.variants).map(([variantId, e]) => [
-      variantId,
-      { ...e, alpha: e.alpha * aged, beta: e.beta * aged },
-    ]),
-  );
+  const older = settledEvidence(settled, now);
   const evidence = evidenceByVariant(experiment, recent, now, delay, older);
   const allocation = allocateFrom(experiment, evidence, now);
   const snapshot: AllocationSnapshot = {
@@ -164,7 +166,7 @@ export async function recomputeSnapshot(
     id,
     epoch,
     snapshot,
-    fullRead ? settled : null,
+    recentDue ? settled : null,
     options,
   );
   if (!published) return null;
@@ -172,6 +174,52 @@ export async function recomputeSnapshot(
     await finishIfConfident(deps.experiments, experiment, verdict(experiment, evidence), now);
   }
   return snapshot;
+}
+
+/** One tier's sums: the weighted evidence (prior excluded) and raw totals per variant, as of `now`. */
+function sumTier(
+  experiment: Experiment,
+  counts: readonly SendBucketCount[],
+  now: number,
+  delay: DelayModel,
+): SettledTier {
+  const evidence: Record<string, SettledEvidence> = {};
+  for (const [variantId, e] of evidenceByVariant(experiment, counts, now, delay)) {
+    if (e.sends === 0) continue;
+    evidence[variantId] = {
+      sends: e.sends,
+      rewards: e.rewards,
+      alpha: e.posterior.alpha - 1,
+      beta: e.posterior.beta - 1,
+    };
+  }
+  const totals: Record<string, { sends: number; opens: number; clicks: number }> = {};
+  for (const c of counts) {
+    const t = totals[c.variantId] ?? { sends: 0, opens: 0, clicks: 0 };
+    totals[c.variantId] = t;
+    t.sends += c.sends;
+    t.opens += c.opens;
+    t.clicks += c.clicks;
+  }
+  return { readAt: now, evidence, totals };
+}
+
+/** Both tiers' evidence per variant, decayed from their read times to `now` (decay is a common factor). */
+export function settledEvidence(settled: SettledCounts, now: number): Map<string, SettledEvidence> {
+  const merged = new Map<string, SettledEvidence>();
+  for (const tier of [settled.old, settled.recent]) {
+    const aged = settled.halfLifeHours ? 0.5 ** ((now - tier.readAt) / (settled.halfLifeHours * HOUR)) : 1;
+    for (const [variantId, e] of Object.entries(tier.evidence)) {
+      const sum = merged.get(variantId) ?? { sends: 0, rewards: 0, alpha: 0, beta: 0 };
+      merged.set(variantId, {
+        sends: sum.sends + e.sends,
+        rewards: sum.rewards + e.rewards,
+        alpha: sum.alpha + e.alpha * aged,
+        beta: sum.beta + e.beta * aged,
+      });
+    }
+  }
+  return merged;
 }
 
 /** `auto_finish`: decided once, by the container that published the snapshot. */

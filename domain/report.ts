@@ -2,7 +2,7 @@
 import type { DelayModel } from './delay';
 import type { Experiment } from './experiment';
 import { defaultVariant } from './experiment';
-import { type Allocation, evidenceByVariant, rewardsOf, verdict } from './policy';
+import { type Allocation, evidenceByVariant, rewardsOf, type SettledEvidence, verdict } from './policy';
 import type { SendBucketCount } from './ports/counter-reader';
 import { betaMean, credibleInterval } from './stats';
 import { hourOf } from './time';
@@ -23,9 +23,15 @@ export function buildReport(
   allocation: Allocation | null,
   now: number,
   delay: DelayModel,
+  older?: {
+    readonly evidence: ReadonlyMap<string, SettledEvidence>;
+    readonly totals: Readonly<Record<string, { sends: number; opens: number; clicks: number }>>;
+  },
 ) {
-  const evidence = evidenceByVariant(experiment, counts, now, delay);
-  const totals = new Map(experiment.variants.map((v) => [v.id, { sends: 0, opens: 0, clicks: 0 }]));
+  const evidence = evidenceByVariant(experiment, counts, now, delay, older?.evidence);
+  const totals = new Map(
+    experiment.variants.map((v) => [v.id, { sends: 0, opens: 0, clicks: 0, ...older?.totals[v.id] }]),
+  );
   for (const count of counts) {
     const total = totals.get(count.variantId);
     if (!total) continue;

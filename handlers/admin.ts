@@ -26,6 +26,7 @@ export function createAdmin(config: Config, stores: Stores) {
   const delays = new DelayModels(stores.ledger, nowSeconds);
   const admin = new AdminService({
     experiments: stores.experiments,
+    allocations: stores.allocations,
     counters: stores.ledger,
     clock: nowSeconds,
     delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),

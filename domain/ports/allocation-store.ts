@@ -26,19 +26,33 @@ export interface AllocationHead {
   readonly leaseUntil: number;
 }
 
+/** Sums of one tier of older send buckets, per variant, as of `readAt`. */
+export interface SettledTier {
+  /** Unix seconds of the read these sums are as of. */
+  readonly readAt: number;
+  /** Weighted evidence (what the policy adds to the prior) per variant. */
+  readonly evidence: Readonly<Record<string, SettledEvidence>>;
+  /** Raw sends, opens and clicks per variant, for reports. */
+  readonly totals: Readonly<Record<string, { sends: number; opens: number; clicks: number }>>;
+}
+
 /**
- * Older send buckets, summed at the last full read of the counters: recomputing then reads only recent buckets,
- * so its cost does not grow with the campaign's age. Late rewards in older buckets join at the next full read.
+ * Older send buckets, summed so that a recompute reads only the last hour of buckets: its cost does not grow
+ * with the campaign's age. Two tiers, each read again at its own cadence, so rewards landing late in old
+ * buckets still count: the recent tier (the 47 hours before the window) every RECENT_READ_SECONDS, the old
+ * tier (everything before) every OLD_READ_SECONDS.
  */
 export interface SettledCounts {
-  /** Unix seconds of the full read these sums are as of. */
-  readonly readAt: number;
-  /** Buckets starting before this are in `variants`; later ones are read on every recompute. */
+  /** The decay the weighted evidence was computed with: a change of half-life means reading everything again. */
+  readonly halfLifeHours: number | null;
+  /** Buckets from here on are read on every recompute. */
   readonly windowStart: number;
-  readonly experimentVersion: number;
-  /** The tenant's delay histogram for the metric, as of `readAt`. */
+  /** Buckets in [recentStart, windowStart) are the recent tier; earlier ones the old tier. */
+  readonly recentStart: number;
+  readonly recent: SettledTier;
+  readonly old: SettledTier;
+  /** The tenant's delay histogram for the metric, as of the recent tier's read. */
   readonly delays: DelayHistogram;
-  readonly variants: Readonly<Record<string, SettledEvidence>>;
 }
 
 export interface AllocationStore {

@@ -3,8 +3,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAllocationStore } from '../../adapters/dynamodb/dynamodb-allocation-store';
 import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
-import { FULL_READ_SECONDS, recomputeSnapshot } from '../../domain/allocation-snapshot';
+import { AdminService } from '../../domain/admin';
+import { OLD_READ_SECONDS, RECENT_READ_SECONDS, recomputeSnapshot } from '../../domain/allocation-snapshot';
+import { NO_DELAY } from '../../domain/delay';
 import { changeStatus, defineExperiment, type Experiment } from '../../domain/experiment';
+import type { Tenant } from '../../domain/tenant';
 import { nowSeconds, sendBucketOf } from '../../domain/time';
 import { createStores } from '../../handlers/shared/stores';
 import { freshTable } from '../support/dynamodb';
@@ -88,14 +91,64 @@ describe('allocation snapshot on DynamoDB Local', () => {
     expect(first?.phase).not.toBe('burn_in');
     expect(first!.shares.b).toBeGreaterThan(0.99);
     const settled = await stores.allocations.settled('t', 'learn');
-    expect(settled?.variants.b?.sends).toBe(2000);
+    expect(settled?.recent.totals.b).toEqual({ sends: 2000, opens: 0, clicks: 200 });
 
-    // A late reward in the old bucket joins at the next full read, not before.
+    // A late reward in the recent tier joins at its next read, not before.
     await stores.ledger.adjustCounters('t', 'learn', old, 'a', { sends: 0, opens: 0, clicks: 300 });
     const between = await recomputeSnapshot(deps, experiment, now + 20);
     expect(between!.posteriors.a![0]).toBeCloseTo(first!.posteriors.a![0], 6);
-    const full = await recomputeSnapshot(deps, experiment, now + 20 + FULL_READ_SECONDS);
-    expect(full!.posteriors.a![0]).toBeGreaterThan(first!.posteriors.a![0] + 299);
-    expect(full!.shares.a).toBeGreaterThan(0.99);
+    const recentRead = await recomputeSnapshot(deps, experiment, now + 20 + RECENT_READ_SECONDS);
+    expect(recentRead!.posteriors.a![0]).toBeGreaterThan(first!.posteriors.a![0] + 299);
+    expect(recentRead!.shares.a).toBeGreaterThan(0.99);
+
+    // Three days old: in the old tier, re-read hourly.
+    const ancient = sendBucketOf(now) - 72 * 3600;
+    await stores.ledger.adjustCounters('t', 'learn', ancient, 'b', {
+      sends: 100_000,
+      opens: 0,
+      clicks: 30_000,
+    });
+    const soon = await recomputeSnapshot(deps, experiment, now + 40 + RECENT_READ_SECONDS);
+    expect(soon!.shares.a).toBeGreaterThan(0.99);
+    const hourly = await recomputeSnapshot(deps, experiment, now + 40 + OLD_READ_SECONDS);
+    expect(hourly!.shares.b).toBeGreaterThan(0.99);
+  });
+
+  it('the report reads two days of buckets plus the settled sums, and shows the served shares', async () => {
+    const experiment = await define('reported', { min_sends: 10 });
+    const now = nowSeconds();
+    await stores.ledger.adjustCounters('t', 'reported', sendBucketOf(now) - 72 * 3600, 'a', {
+      sends: 1000,
+      opens: 5,
+      clicks: 10,
+    });
+    await stores.ledger.adjustCounters('t', 'reported', sendBucketOf(now) - 2 * 3600, 'b', {
+      sends: 1000,
+      opens: 7,
+      clicks: 100,
+    });
+    const deps = { ...stores, counters: stores.ledger, delays: stores.ledger };
+    const snapshot = (await recomputeSnapshot(deps, experiment, now))!;
+    const since: Array<number | undefined> = [];
+    const admin = new AdminService({
+      experiments: stores.experiments,
+      allocations: stores.allocations,
+      counters: {
+        read: (tenantId, id, options) => {
+          since.push(options?.since);
+          return stores.ledger.read(tenantId, id, options);
+        },
+      },
+      clock: () => now,
+      delayModel: () => NO_DELAY,
+    });
+    const report = await admin.report({ id: 't' } as Tenant, 'reported');
+    const settled = (await stores.allocations.settled('t', 'reported'))!;
+    expect(since).toEqual([settled.recentStart]);
+    const byId = Object.fromEntries(report.variants.map((v) => [v.id, v]));
+    expect(byId.a).toMatchObject({ sends: 1000, opens: 5, clicks: 10 });
+    expect(byId.b).toMatchObject({ sends: 1000, opens: 7, clicks: 100 });
+    expect(byId.b!.allocation).toBeCloseTo(snapshot.shares.b!, 9);
+    expect(report.series.length).toBeLessThanOrEqual(49);
   });
 });

@@ -7,7 +7,14 @@ import {
   MemoryLedger,
   MemoryTenantStore,
 } from '../../adapters/memory/memory-stores';
-import { FULL_READ_SECONDS, pickUnit, pickVariant, WINDOW_SECONDS } from '../../domain/allocation-snapshot';
+import {
+  OLD_READ_SECONDS,
+  pickUnit,
+  pickVariant,
+  RECENT_READ_SECONDS,
+  RECENT_TIER_SECONDS,
+  WINDOW_SECONDS,
+} from '../../domain/allocation-snapshot';
 import { ContentService, type ContentServiceDeps, DEFINITION_MAX_AGE_SECONDS } from '../../domain/content';
 import { StoreUnavailableError } from '../../domain/errors';
 import { changeStatus, defineExperiment } from '../../domain/experiment';
@@ -278,12 +285,18 @@ describe('ContentService', () => {
     advance(5);
     for (const [i, c] of containers.entries()) await c.select(`second-${i}`);
     expect(reads).toHaveLength(2);
-    expect(reads[1]).toBe(Math.floor(NOW / 600) * 600 - WINDOW_SECONDS);
-    advance(FULL_READ_SECONDS);
+    const windowStart = Math.floor(NOW / 600) * 600 - WINDOW_SECONDS;
+    expect(reads[1]).toBe(windowStart);
+    advance(RECENT_READ_SECONDS);
     await containers[0]!.select('third');
-    expect(reads).toHaveLength(3);
-    expect(reads[2]).toBeUndefined();
-    expect((await allocations.head('acme', 'spring')).snapshot?.computedAt).toBe(NOW + 5 + FULL_READ_SECONDS);
+    expect(reads[2]).toBe(windowStart - RECENT_TIER_SECONDS); // the recent tier and the window, not the rest
+    advance(OLD_READ_SECONDS);
+    await containers[1]!.select('fourth');
+    expect(reads).toHaveLength(4);
+    expect(reads[3]).toBeUndefined(); // the whole history, hourly
+    expect((await allocations.head('acme', 'spring')).snapshot?.computedAt).toBe(
+      NOW + 5 + RECENT_READ_SECONDS + OLD_READ_SECONDS,
+    );
   });
 
   it('a lease holder that thaws after a newer one took over cannot publish', async () => {
@@ -320,7 +333,7 @@ describe('ContentService', () => {
     ] as const) {
       await ledger.adjustCounters('acme', 'spring', NOW - 7200, variantId, { sends, opens: 0, clicks });
     }
-    advance(FULL_READ_SECONDS);
+    advance(RECENT_READ_SECONDS);
     await container().select('second');
     expect(await experiments.get('acme', 'spring')).toMatchObject({ status: 'finished', winner: 'c' });
   });
