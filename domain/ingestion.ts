@@ -47,6 +47,8 @@ interface Tally {
   duplicates: number;
   bots: number;
   unattributed: number;
+  /** Sends recorded by their token's first reward (their content write never landed). */
+  sendsRecorded: number;
 }
 
 export class CurrentsIngestion {
@@ -56,7 +58,7 @@ export class CurrentsIngestion {
   async ingest(
     objectKey: string,
     open: EventSource,
-  ): Promise<IngestionEntry & { tenantId: string | null; unattributed: number }> {
+  ): Promise<IngestionEntry & { tenantId: string | null; unattributed: number; sendsRecorded: number }> {
     const parsed = parseCurrentsKey(objectKey);
     const finish = async (
       tenantId: string | null,
@@ -75,9 +77,16 @@ export class CurrentsIngestion {
         ingestedAt: this.deps.clockMs(),
       };
       await this.deps.log.record(tenantId, entry);
-      return { ...entry, tenantId, unattributed: tally.unattributed };
+      return { ...entry, tenantId, unattributed: tally.unattributed, sendsRecorded: tally.sendsRecorded };
     };
-    const tally: Tally = { events: 0, attributed: 0, duplicates: 0, bots: 0, unattributed: 0 };
+    const tally: Tally = {
+      events: 0,
+      attributed: 0,
+      duplicates: 0,
+      bots: 0,
+      unattributed: 0,
+      sendsRecorded: 0,
+    };
     if (!parsed) return finish(null, tally, 'skipped', 'not a Currents object key (no event_type= segment)');
     const tenant = await this.deps.tenants.findByFolder(parsed.folder);
     if (!tenant) return finish(null, tally, 'skipped', 'no tenant owns this folder');

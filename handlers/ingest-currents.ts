@@ -35,7 +35,7 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
     tenants: stores.tenantStore,
     experiments: stores.experiments,
     ledger: stores.ledger,
-    rewards: new TokenRewards(stores.tenants, stores.ledger, nowSeconds),
+    rewards: new TokenRewards(stores.tenants, stores.ledger, nowSeconds, config.assignmentTtlSeconds),
     log: new DynamoDbIngestionLog(stores.client, config.tableName),
     clockMs: Date.now,
   });
@@ -60,6 +60,7 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
         });
         count('RewardsCounted', result.attributed);
         count('AttributionMisses', result.unattributed);
+        count('SendRecordedFromReward', result.sendsRecorded);
         if (result.status === 'failed') count('FailedFiles');
         results.push(result);
       } catch (error) {

@@ -48,6 +48,7 @@ export function createTrackOpen(rewards: TokenRewards, clock: () => number = now
         () => new StoreUnavailableError('pixel budget exceeded'),
       );
       logger.debug('pixel', { outcome });
+      if (outcome === 'counted_with_send') count('SendRecordedFromReward');
     } catch (error) {
       count('PixelNotRecorded');
       logger.warn('pixel open not recorded', describeError(error));
@@ -56,6 +57,9 @@ export function createTrackOpen(rewards: TokenRewards, clock: () => number = now
   };
 }
 
-const stores = createStores(readConfig());
-export const trackOpen = createTrackOpen(new TokenRewards(stores.tenants, stores.ledger, nowSeconds));
+const config = readConfig();
+const stores = createStores(config);
+export const trackOpen = createTrackOpen(
+  new TokenRewards(stores.tenants, stores.ledger, nowSeconds, config.assignmentTtlSeconds),
+);
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(publishMetrics()).handler(trackOpen);

@@ -2,6 +2,8 @@
 import { createHash } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recipientKey } from '../../domain/recipient';
+import { signTrackingToken } from '../../domain/tracking-token';
 import { createAdmin } from '../../handlers/admin';
 import { createIngestCurrents } from '../../handlers/ingest-currents';
 import { httpHandler } from '../../handlers/shared/http';
@@ -147,6 +149,39 @@ describe('Currents ingestion', () => {
     const plain = await writeCurrentsFile(clickSchema(), [...records, ...records], { codec: 'null' });
     await drop(currentsKey({ folder: 'acme', layout: 'schema-id', date: '2025-04-01-18' }), plain);
     expect((await totals('spring')).clicks).toBe(4);
+  });
+
+  it('records a send whose content write never landed at its token’s first click, once', async () => {
+    const before = await totals('spring');
+    const now = Math.floor(Date.now() / 1000);
+    const lost = (user: string, sentAt: number) =>
+      signTrackingToken(
+        {
+          tenantId: 'acme',
+          experimentId: 'spring',
+          variantId: 'b',
+          recipientKey: recipientKey(acme.tenant.recipientKey, sha(user)),
+          sentAt,
+        },
+        acme.tenant.signingSecrets[0]!.secret,
+      );
+    const token = lost('lost-user', now - 60);
+    const expired = lost('long-gone', now - 31 * 86_400); // older than the assignment TTL: counts nothing
+    const file = await writeCurrentsFile(clickSchema(), [
+      clickRecord({ id: 'l1', user_id: 'x', campaign_id: null, url: url(token) }),
+      clickRecord({ id: 'l2', user_id: 'x', campaign_id: null, url: url(token) }),
+      clickRecord({ id: 'l3', user_id: 'y', campaign_id: null, url: url(expired) }),
+    ]);
+    await drop(currentsKey({ folder: 'acme', layout: 'schema-id', date: '2025-04-02-10' }), file);
+    await drop(currentsKey({ folder: 'acme', layout: 'schema-id', date: '2025-04-02-11' }), file);
+    await service.pixel(token);
+    const after = await totals('spring');
+    expect(after.sends - before.sends).toBe(1);
+    expect(after.clicks - before.clicks).toBe(1);
+    expect(after.opens - before.opens).toBe(1);
+    expect(after.rows.find((r) => r.id === 'b')!.sends - before.rows.find((r) => r.id === 'b')!.sends).toBe(
+      1,
+    );
   });
 
   it('counts opens once across Currents and the pixel, and never machine opens', async () => {

@@ -167,4 +167,30 @@ describe('DynamoDbLedger exactness', () => {
     expect(after.drift).toBe(0);
     expect(after.experiments[0]!.variants[0]!.counted).toEqual({ sends: 3, opens: 0, clicks: 0 });
   });
+
+  it('a late content write and the token reward that records its send race: each send and open counted once', async () => {
+    const { client, tableName } = await freshTable();
+    const ledger = new DynamoDbLedger(client, tableName);
+    const recipients = Array.from({ length: 40 }, (_, i) => `race${i}`);
+    await Promise.all(
+      recipients.flatMap((recipient) => {
+        const a = assignment(recipient, 'b');
+        const reward = {
+          tenantId: a.tenantId,
+          experimentId: a.experimentId,
+          recipientKey: a.recipientKey,
+          variantId: 'b',
+          sentAt: a.sentAt,
+          kind: 'open' as const,
+          at: NOW + 5,
+          delayBucket: 0,
+          expiresAt: a.expiresAt,
+        };
+        return [ledger.assign(a), ledger.reward(reward), ledger.reward(reward)];
+      }),
+    );
+    const { recount, counters } = await drift(client, tableName);
+    expect(recount).toEqual({ sends: 40, opens: 40, clicks: 0 });
+    expect(counters).toEqual(recount);
+  });
 });
