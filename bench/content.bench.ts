@@ -117,18 +117,22 @@ export async function benchContent(): Promise<string[]> {
     await new DynamoDbExperimentStore(client, 'bench').save(
       defineExperiment('bench', 'exp', { variants, min_sends: 0 }, null, now),
     );
-    const real = httpHandler(
-      createSelectContent(config, createStores({ ...config, dynamodbEndpoint: dynamodb.endpoint }, client)),
-    );
-    const call = (recipient: string) =>
-      real(
-        httpEvent({
-          path: '/v1/content',
-          query: { experiment: 'exp', recipient },
-          headers: { authorization: `Bearer ${issued.connectToken}` },
-        }),
-        context,
+    /** A content "container": its own handler and caches, on the shared counted client. */
+    const container = () => {
+      const handler = httpHandler(
+        createSelectContent(config, createStores({ ...config, dynamodbEndpoint: dynamodb.endpoint }, client)),
       );
+      return (recipient: string) =>
+        handler(
+          httpEvent({
+            path: '/v1/content',
+            query: { experiment: 'exp', recipient },
+            headers: { authorization: `Bearer ${issued.connectToken}` },
+          }),
+          context,
+        );
+    };
+    const call = container();
     await call('warm-up');
     // Sequential calls on one warm container: new recipients, then the same recipients again (repeats this
     // container served), then recipients another container served (a fresh handler with warm caches).
@@ -143,18 +147,7 @@ export async function benchContent(): Promise<string[]> {
     const fresh = Array.from({ length: N }, (_, r) => `new-${r}`);
     await measure('new recipient, warm container', fresh, 'target ≤ 2, plus amortised head reads');
     await measure('repeat this container served', fresh, 'target 0');
-    const other = httpHandler(
-      createSelectContent(config, createStores({ ...config, dynamodbEndpoint: dynamodb.endpoint }, client)),
-    );
-    const onOther = (recipient: string) =>
-      other(
-        httpEvent({
-          path: '/v1/content',
-          query: { experiment: 'exp', recipient },
-          headers: { authorization: `Bearer ${issued.connectToken}` },
-        }),
-        context,
-      );
+    const onOther = container();
     await onOther('warm-up-other');
     await measure('repeat another container served', fresh, 'target 1 read, no write', onOther);
     client.destroy();

@@ -18,6 +18,8 @@ function toExperiment(item: Item | undefined): Experiment | null {
   return data ? (JSON.parse(data) as Experiment) : null;
 }
 
+const LIST_PAGE = 100;
+
 export class DynamoDbExperimentStore implements ExperimentStore {
   constructor(
     private readonly client: DynamoDBClient,
@@ -39,28 +41,15 @@ export class DynamoDbExperimentStore implements ExperimentStore {
     }
   }
 
+  /** Every experiment of the tenant (CLI, reconcile): the pages, followed to the end. */
   async list(tenantId: string): Promise<Experiment[]> {
     const experiments: Experiment[] = [];
-    let startKey: Item | undefined;
-    try {
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-            ExpressionAttributeValues: { ':pk': s(keys.experimentPk(tenantId)), ':e': s('E#') },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const item of page.Items ?? []) {
-          const experiment = toExperiment(item);
-          if (experiment) experiments.push(experiment);
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-    } catch (error) {
-      throw storeFailure('experiment list', error);
-    }
+    let cursor: string | null = null;
+    do {
+      const page: ExperimentPage = await this.listPage(tenantId, { limit: LIST_PAGE, cursor });
+      experiments.push(...page.experiments);
+      cursor = page.nextCursor;
+    } while (cursor);
     return experiments;
   }
 
