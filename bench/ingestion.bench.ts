@@ -11,10 +11,14 @@ import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { streams } from 'avsc';
 import { readCurrentsEvents } from '../adapters/avro/currents-reader';
-import { MemoryExperimentStore, MemoryLedger, MemoryTenantStore } from '../adapters/memory/memory-stores';
+import {
+  MemoryExperimentStore,
+  MemoryIngestionLog,
+  MemoryLedger,
+  MemoryTenantStore,
+} from '../adapters/memory/memory-stores';
 import { defineExperiment } from '../domain/experiment';
 import { CurrentsIngestion } from '../domain/ingestion';
-import type { IngestionEntry, IngestionLog } from '../domain/ports/ingestion-log';
 import { recipientKey } from '../domain/recipient';
 import { TokenRewards } from '../domain/rewards';
 import { issueTenant, type Tenant } from '../domain/tenant';
@@ -43,17 +47,6 @@ const RSS_SMALL = 10_000;
 const RSS_LARGE = 500_000;
 /** The day before the fixtures' click time. */
 const SENT_AT = 1_743_440_400;
-
-/** A memory IngestionLog: the bench's stand-in for the DynamoDB one. */
-export class MemoryIngestionLog implements IngestionLog {
-  readonly entries: Array<IngestionEntry & { tenantId: string | null }> = [];
-  async record(tenantId: string | null, entry: IngestionEntry): Promise<void> {
-    this.entries.unshift({ ...entry, tenantId });
-  }
-  async list(tenantId: string, limit: number): Promise<IngestionEntry[]> {
-    return this.entries.filter((e) => e.tenantId === tenantId).slice(0, limit);
-  }
-}
 
 /**
  * A deterministic tenant (fixed secrets), so a file written by one process carries tokens another process's

@@ -75,3 +75,17 @@ export class StoreUnavailableError extends WeftError {
     super('store_unavailable', `store unavailable during ${operation}`, options);
   }
 }
+
+/**
+ * A file (a Currents object) that no retry will ever read: listed as failed with `reason`, plain English that
+ * never quotes the file's content. Adapters throw it (or a subclass) for malformed files.
+ */
+export class UnreadableFileError extends WeftError {
+  readonly kind = 'invalid';
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('unreadable_file', reason, options);
+  }
+}

@@ -6,7 +6,7 @@
 import { BoundedMap } from './cache';
 import type { EngagementEvent, EngagementKind } from './currents';
 import { parseCurrentsKey } from './currents';
-import { StoreUnavailableError } from './errors';
+import { UnreadableFileError } from './errors';
 import type { Assignment, AssignmentKey, AssignmentLedger } from './ports/assignment-ledger';
 import type { ExperimentStore } from './ports/experiment-store';
 import type { IngestionEntry, IngestionLog } from './ports/ingestion-log';
@@ -51,10 +51,23 @@ interface Tally {
   sendsRecorded: number;
 }
 
+/**
+ * The one place that decides what a failed file means. A file no retry can read is listed as failed, with its
+ * plain reason; everything else (the store or S3 unavailable, or an error nobody expected) is thrown, so Lambda
+ * retries the event and, after two retries, keeps it in the dead-letter queue for `weft replay`. An unexpected
+ * error's message is never shown as a reason: it may quote anything.
+ */
+export function classifyIngestionFailure(
+  error: unknown,
+): { readonly retry: true } | { readonly retry: false; readonly reason: string } {
+  if (error instanceof UnreadableFileError) return { retry: false, reason: error.reason };
+  return { retry: true };
+}
+
 export class CurrentsIngestion {
   constructor(private readonly deps: IngestionDeps) {}
 
-  /** Ingests one object. Throws StoreUnavailableError (so Lambda retries) only for transient store trouble. */
+  /** Ingests one object. Throws (so Lambda retries) only what `classifyIngestionFailure` says to retry. */
   async ingest(
     objectKey: string,
     open: EventSource,
@@ -97,9 +110,9 @@ export class CurrentsIngestion {
       const events = await open(parsed.kind);
       await this.attribute(tenant, parsed.kind, events, tally);
     } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error;
-      const reason = error instanceof Error ? error.message : 'unreadable file';
-      return finish(tenant.id, tally, 'failed', reason);
+      const failure = classifyIngestionFailure(error);
+      if (failure.retry) throw error;
+      return finish(tenant.id, tally, 'failed', failure.reason);
     }
     return finish(tenant.id, tally, 'ok', null);
   }
@@ -176,7 +189,8 @@ export class CurrentsIngestion {
     recipientKeys: BoundedMap<string>,
   ): Promise<Candidate[]> {
     if (event.trackingToken) {
-      const claims = await this.deps.rewards.verify(event.trackingToken, tenant.id);
+      // The file's folder already named the tenant: its secrets verify the token, no second lookup.
+      const claims = this.deps.rewards.verifyFor(tenant, event.trackingToken);
       if (claims) {
         return [{ key: claims, variantId: claims.variantId, sentAt: claims.sentAt, at: event.time }];
       }

@@ -2,7 +2,7 @@
 // verified with its tenant's secrets (no store read) and counts at most once per recipient and kind.
 import { delayBucket } from './delay';
 import type { AssignmentLedger, RewardKind, RewardOutcome } from './ports/assignment-ledger';
-import { verificationSecrets } from './tenant';
+import { type Tenant, verificationSecrets } from './tenant';
 import type { TenantDirectory } from './tenant-directory';
 import { readTrackingToken, type TrackingClaims, verifyTrackingToken } from './tracking-token';
 
@@ -24,7 +24,14 @@ export class TokenRewards {
     const claimed = readTrackingToken(token);
     if (!claimed || (expectedTenantId !== undefined && claimed.tenantId !== expectedTenantId)) return null;
     const tenant = await this.tenants.byId(claimed.tenantId);
-    return tenant ? verifyTrackingToken(token, verificationSecrets(tenant, this.clock())) : null;
+    return tenant ? this.verifyFor(tenant, token) : null;
+  }
+
+  /** The claims of a token of this very tenant (one the caller already holds), if genuine; no store read. */
+  verifyFor(tenant: Tenant, token: string): TrackingClaims | null {
+    const claimed = readTrackingToken(token);
+    if (!claimed || claimed.tenantId !== tenant.id) return null;
+    return verifyTrackingToken(token, verificationSecrets(tenant, this.clock()));
   }
 
   async record(

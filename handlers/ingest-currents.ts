@@ -6,7 +6,6 @@ import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
 import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
 import { s3EventSource } from '../adapters/s3/currents-source';
-import { StoreUnavailableError } from '../domain/errors';
 import { CurrentsIngestion } from '../domain/ingestion';
 import { TokenRewards } from '../domain/rewards';
 import { nowSeconds } from '../domain/time';
@@ -68,11 +67,8 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
         transient = error;
       }
     }
-    if (transient) {
-      throw transient instanceof StoreUnavailableError
-        ? transient
-        : new StoreUnavailableError('ingestion', { cause: transient });
-    }
+    // Every file was tried; what the use case threw is to be retried (it decided, see classifyIngestionFailure).
+    if (transient) throw transient;
     return { files: results.length };
   };
 }

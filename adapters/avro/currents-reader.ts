@@ -8,6 +8,7 @@ import {
   type EngagementKind,
   toEngagementEvent,
 } from '../../domain/currents';
+import { UnreadableFileError } from '../../domain/errors';
 import { type AvroCodec, SnappyBlockError, snappyDecoderCodec } from './snappy-codec';
 
 export interface CurrentsReadLimits {
@@ -20,9 +21,7 @@ export interface CurrentsReadLimits {
 }
 
 /** A Currents file that cannot be read. The message is plain English and never quotes record content. */
-export class CurrentsDecodeError extends Error {
-  readonly code = 'currents_decode_error';
-  override readonly name = 'CurrentsDecodeError';
+export class CurrentsDecodeError extends UnreadableFileError {
   /** Byte offset in the file of the header or block at fault, when known. */
   readonly offset: number | null;
 

@@ -23,6 +23,7 @@ import type {
 import type { CounterReader, CounterReadOptions, SendBucketCount } from '../../domain/ports/counter-reader';
 import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { ExperimentPage, ExperimentStore } from '../../domain/ports/experiment-store';
+import type { IngestionEntry, IngestionLog } from '../../domain/ports/ingestion-log';
 import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import type { TenantStore } from '../../domain/ports/tenant-store';
 import type { Tenant } from '../../domain/tenant';
@@ -305,5 +306,16 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
   /** Every stored assignment (for reconcile-style assertions in tests). */
   allAssignments(): Assignment[] {
     return [...this.assignments.values()].map(clone);
+  }
+}
+
+/** The ingestion log, newest first, as the DynamoDB one lists it. */
+export class MemoryIngestionLog implements IngestionLog {
+  readonly entries: Array<IngestionEntry & { tenantId: string | null }> = [];
+  async record(tenantId: string | null, entry: IngestionEntry): Promise<void> {
+    this.entries.unshift({ ...entry, tenantId });
+  }
+  async list(tenantId: string, limit: number): Promise<IngestionEntry[]> {
+    return this.entries.filter((e) => e.tenantId === tenantId).slice(0, limit);
   }
 }

@@ -1,11 +1,11 @@
-// Opens a Currents object in S3 as a stream of engagement events. Reading and decoding are streamed; an S3
-// failure (before or during the download) is transient and becomes StoreUnavailableError so Lambda retries,
-// while a file that cannot be decoded fails with the reader's plain reason.
+// Opens a Currents object in S3 as a stream of engagement events. Reading and decoding are streamed. Like every
+// adapter it speaks in domain errors: an S3 failure (before or during the download) is StoreUnavailableError,
+// a file that cannot be decoded the reader's UnreadableFileError; the ingestion use case decides what each means.
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { EngagementEvent, EngagementKind } from '../../domain/currents';
-import { StoreUnavailableError } from '../../domain/errors';
+import { StoreUnavailableError, UnreadableFileError } from '../../domain/errors';
 import type { EventSource } from '../../domain/ingestion';
-import { CurrentsDecodeError, type CurrentsReadLimits, readCurrentsEvents } from '../avro/currents-reader';
+import { type CurrentsReadLimits, readCurrentsEvents } from '../avro/currents-reader';
 
 export function s3EventSource(
   s3: S3Client,
@@ -30,7 +30,7 @@ async function* transientReadErrors(events: AsyncIterable<EngagementEvent>): Asy
   try {
     yield* events;
   } catch (error) {
-    if (error instanceof CurrentsDecodeError) throw error;
+    if (error instanceof UnreadableFileError) throw error;
     throw new StoreUnavailableError('currents object stream', { cause: error });
   }
 }

@@ -322,7 +322,7 @@ describe('readCurrentsEvents refuses files it cannot trust', () => {
     const error = await decodeFailure(file);
 
     expect(error.message).toBe(`schema lacks field ${field}`);
-    expect(error.code).toBe('currents_decode_error');
+    expect(error.code).toBe('unreadable_file');
     expect(error.offset).toBe(0);
   });
 
