@@ -1,12 +1,7 @@
 // `weft simulate`: campaigns in simulated time through the real policy, against the usual alternatives.
 import type { Command } from 'commander';
-import {
-  DEFAULT_SEEDS,
-  POLICY_DESCRIPTIONS,
-  runSimulation,
-  SCENARIOS,
-  type ScenarioSummary,
-} from '../domain/simulation';
+import { POLICY_DESCRIPTIONS, SCENARIOS } from '../simulation/scenarios';
+import { DEFAULT_SEEDS, runSimulation, type ScenarioSummary } from '../simulation/simulate';
 
 function progressBar(done: number, total: number, startedAt: number): string {
   const width = 30;

@@ -12,7 +12,7 @@ import {
   NO_DELAY,
   withDelay,
 } from '../../domain/delay';
-import { createRandom } from '../../domain/random';
+import { createRandom } from '../../simulation/random';
 
 const HOUR = 3600;
 const AGES = [

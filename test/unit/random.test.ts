@@ -9,7 +9,7 @@ import {
   sampleGamma,
   sampleLogNormal,
   sampleNormal,
-} from '../../domain/random';
+} from '../../simulation/random';
 
 function moments(draw: () => number, count: number) {
   let total = 0;

@@ -5,8 +5,8 @@ import { NO_DELAY } from '../../domain/delay';
 import { defineExperiment } from '../../domain/experiment';
 import { allocate } from '../../domain/policy';
 import type { SendBucketCount } from '../../domain/ports/counter-reader';
-import { createRandom, sampleBeta } from '../../domain/random';
 import { buildReport } from '../../domain/report';
+import { createRandom, sampleBeta } from '../../simulation/random';
 
 const NOW = 1_767_225_600;
 

@@ -1,6 +1,8 @@
 // The simulator: deterministic per seed, and the real policy beats an equal split on a small campaign.
 import { describe, expect, it } from 'vitest';
-import { runCampaign, runSimulation, SCENARIOS, type Scenario } from '../../domain/simulation';
+import { runCampaign } from '../../simulation/campaign';
+import { SCENARIOS, type Scenario } from '../../simulation/scenarios';
+import { runSimulation } from '../../simulation/simulate';
 
 const SMALL: Scenario = {
   name: 'small',

@@ -1,17 +1,15 @@
 // Beta statistics checked against closed forms, independent methods computed here (binomial sums, series,
 // Evan Miller's exact formula, Monte Carlo) and 40-digit mpmath references.
 import { describe, expect, it } from 'vitest';
-import { createRandom, sampleBeta } from '../../domain/random';
+import { betaCdf, betaQuantile, logBeta } from '../../domain/special-functions';
 import {
   type BetaParams,
-  betaCdf,
   betaMean,
-  betaQuantile,
   credibleInterval,
   expectedLoss,
-  logBeta,
   probabilityBest,
 } from '../../domain/stats';
+import { createRandom, sampleBeta } from '../../simulation/random';
 
 const beta = (alpha: number, b: number): BetaParams => ({ alpha, beta: b });
 

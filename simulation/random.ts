@@ -1,4 +1,4 @@
-// Seedable randomness for the policy, the simulator and tests: one seed, one sequence, on every platform.
+// Seedable randomness and samplers for the simulator and tests: one seed, one sequence, on every platform.
 
 /** A source of uniform numbers in [0, 1). */
 export type Random = () => number;

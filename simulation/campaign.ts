@@ -1,7 +1,7 @@
-// The simulator behind `weft simulate`: campaigns in simulated time, driven through the real policy
-// (allocate() over SendBucketCount counters), with realistic reward delays. Sends are aggregated per tick and
-// split over variants by the current allocation; each click gets a sampled delay (human log-normal delay plus
-// the Currents flush) and becomes visible to the policy only once it has arrived, counted in its send bucket (SEND_BUCKET_SECONDS).
+// One campaign in simulated time, driven through the real policy (allocate() over SendBucketCount counters),
+// with realistic reward delays. Sends are aggregated per tick and split over variants by the current
+// allocation; each click gets a sampled delay (human log-normal delay plus the Currents flush) and becomes
+// visible to the policy only once it has arrived, counted in its send bucket (SEND_BUCKET_SECONDS).
 //
 // Lost clicks = expected clicks of always sending the true best variant − the policy's expected clicks (the
 // true rates times the policy's sends), so they measure the allocation, not the luck of the click draws.
@@ -13,118 +13,13 @@ import {
   delayBucket,
   learnedDelayModel,
   NO_DELAY,
-} from './delay';
-import { defineExperiment, type Experiment, type PolicyOptions } from './experiment';
-import { allocate } from './policy';
-import type { SendBucketCount } from './ports/counter-reader';
+} from '../domain/delay';
+import { defineExperiment, type Experiment, type PolicyOptions } from '../domain/experiment';
+import { allocate } from '../domain/policy';
+import type { SendBucketCount } from '../domain/ports/counter-reader';
+import { HOUR, sendBucketOf } from '../domain/time';
 import { createRandom, type Random, sampleBinomial, sampleLogNormal } from './random';
-import { HOUR, sendBucketOf } from './time';
-
-export type PolicyName = 'weft' | 'naive-ts' | 'twice-daily' | 'ab-then-winner' | 'uniform' | 'oracle';
-
-export const POLICIES: readonly PolicyName[] = [
-  'weft',
-  'naive-ts',
-  'twice-daily',
-  'ab-then-winner',
-  'uniform',
-  'oracle',
-];
-
-export const POLICY_DESCRIPTIONS: Readonly<Record<PolicyName, string>> = {
-  weft: 'delay-aware Thompson sampling, learned delay model, refreshed every tick',
-  'naive-ts': 'Thompson sampling without delay correction (fresh sends count as failures)',
-  'twice-daily': 'delay-aware Thompson sampling, reweighted every 12 h',
-  'ab-then-winner':
-    'equal split for the first 10% of recipients, then all the rest to the leader on clicks arrived by then',
-  uniform: 'equal split throughout',
-  oracle: 'always the true best variant',
-};
-
-export interface Scenario {
-  readonly name: string;
-  readonly description: string;
-  readonly recipients: number;
-  /** Sends are spread evenly over this many hours. */
-  readonly spreadHours: number;
-  /** True click rates per variant. */
-  readonly rates: readonly number[];
-  /** True click rates from half-way through (a drifting, always-on campaign). */
-  readonly ratesAfterSwitch?: readonly number[];
-  /** Evidence half-life for the bandit policies (always-on campaigns). */
-  readonly halfLifeHours?: number;
-  /** Simulated time step, seconds: the allocation refresh of `weft` and the send aggregation. */
-  readonly tickSeconds: number;
-}
-
-/** The tenant's true click delay in the simulation: a little faster than weft's default, so learning matters. */
-export const SIMULATED_CLICK_SHAPE: DelayShape = {
-  medianSeconds: 40 * 60,
-  sigma: 1.4,
-  flushMinSeconds: 5 * 60,
-  flushMaxSeconds: 30 * 60,
-};
-
-function spread(count: number, low: number, high: number): number[] {
-  return Array.from({ length: count }, (_, i) => low + ((high - low) * i) / (count - 1));
-}
-
-const TEN_RATES = spread(10, 0.01, 0.05);
-
-export const SCENARIOS: readonly Scenario[] = [
-  {
-    name: 'broadcast-6h-10',
-    description: '1M recipients over 6 h, 10 variants at 1–5% (default)',
-    recipients: 1_000_000,
-    spreadHours: 6,
-    rates: TEN_RATES,
-    tickSeconds: 300,
-  },
-  {
-    name: 'broadcast-1h-10',
-    description: '1M recipients over 1 h, 10 variants at 1–5%',
-    recipients: 1_000_000,
-    spreadHours: 1,
-    rates: TEN_RATES,
-    tickSeconds: 60,
-  },
-  {
-    name: 'broadcast-24h-10',
-    description: '1M recipients over 24 h, 10 variants at 1–5%',
-    recipients: 1_000_000,
-    spreadHours: 24,
-    rates: TEN_RATES,
-    tickSeconds: 300,
-  },
-  {
-    name: 'broadcast-6h-3',
-    description: '1M recipients over 6 h, 3 variants at 1%, 3%, 5%',
-    recipients: 1_000_000,
-    spreadHours: 6,
-    rates: [0.01, 0.03, 0.05],
-    tickSeconds: 300,
-  },
-  {
-    name: 'close-6h-5',
-    description: '1M recipients over 6 h, 5 close variants at 2.6–3.0%',
-    recipients: 1_000_000,
-    spreadHours: 6,
-    rates: [0.026, 0.027, 0.028, 0.029, 0.03],
-    tickSeconds: 300,
-  },
-  {
-    name: 'always-on-switch',
-    description: '20k sends a day for 14 days, 5 variants at 2–4%, best variant changes half-way',
-    recipients: 280_000,
-    spreadHours: 14 * 24,
-    rates: [0.04, 0.035, 0.03, 0.025, 0.02],
-    ratesAfterSwitch: [0.02, 0.025, 0.03, 0.035, 0.04],
-    halfLifeHours: 48,
-    tickSeconds: 900,
-  },
-];
-
-export const DEFAULT_SCENARIO = 'broadcast-6h-10';
+import { type PolicyName, type Scenario, SIMULATED_CLICK_SHAPE } from './scenarios';
 
 /** One campaign under one policy and one seed. */
 export interface CampaignResult {
@@ -337,90 +232,4 @@ export function runCampaign(
     sentSoFar += tickSends;
   }
   return { expectedClicks, bestClicks, lostClicks: bestClicks - expectedClicks };
-}
-
-export interface PolicySummary {
-  readonly name: PolicyName;
-  readonly lost_clicks: number;
-  readonly lost_clicks_pct_of_uniform: number;
-  readonly expected_clicks: number;
-  readonly clicks_pct_of_oracle: number;
-}
-
-export interface ScenarioSummary {
-  readonly name: string;
-  readonly description: string;
-  readonly recipients: number;
-  readonly spread_hours: number;
-  readonly variants: number;
-  readonly policies: readonly PolicySummary[];
-}
-
-export interface SimulationResult {
-  readonly seeds: number;
-  readonly default_scenario: string;
-  /** The default scenario's policies (or the first simulated scenario's). */
-  readonly policies: readonly PolicySummary[];
-  readonly scenarios: readonly ScenarioSummary[];
-}
-
-export interface SimulationOptions {
-  readonly scenarios?: readonly Scenario[];
-  readonly policies?: readonly PolicyName[];
-  readonly seeds?: number;
-  readonly firstSeed?: number;
-  readonly delayShape?: DelayShape;
-  /** Called after every campaign with the number done and the total. */
-  readonly onProgress?: (done: number, total: number) => void;
-}
-
-export const DEFAULT_SEEDS = 20;
-
-/** Every scenario × policy × seed, averaged per scenario and policy. Pure: same options, same result. */
-export function runSimulation(options: SimulationOptions = {}): SimulationResult {
-  const scenarios = options.scenarios ?? SCENARIOS;
-  const policies = options.policies ?? POLICIES;
-  const seeds = options.seeds ?? DEFAULT_SEEDS;
-  const firstSeed = options.firstSeed ?? 1;
-  const total = scenarios.length * policies.length * seeds;
-  let done = 0;
-  const summaries: ScenarioSummary[] = scenarios.map((scenario, scenarioIndex) => {
-    const sums = policies.map((policy, policyIndex) => {
-      let lost = 0;
-      let expected = 0;
-      let best = 0;
-      for (let s = 0; s < seeds; s++) {
-        const seed = (firstSeed + s) * 1_000_003 + scenarioIndex * 101 + policyIndex;
-        const result = runCampaign(scenario, policy, seed, options.delayShape);
-        lost += result.lostClicks;
-        expected += result.expectedClicks;
-        best += result.bestClicks;
-        options.onProgress?.(++done, total);
-      }
-      return { policy, lost: lost / seeds, expected: expected / seeds, best: best / seeds };
-    });
-    const uniform = sums.find((s) => s.policy === 'uniform');
-    const uniformLost = uniform ? uniform.lost : Number.NaN;
-    return {
-      name: scenario.name,
-      description: scenario.description,
-      recipients: scenario.recipients,
-      spread_hours: scenario.spreadHours,
-      variants: scenario.rates.length,
-      policies: sums.map((s) => ({
-        name: s.policy,
-        lost_clicks: s.lost,
-        lost_clicks_pct_of_uniform: (100 * s.lost) / uniformLost,
-        expected_clicks: s.expected,
-        clicks_pct_of_oracle: (100 * s.expected) / s.best,
-      })),
-    };
-  });
-  const defaultSummary = summaries.find((s) => s.name === DEFAULT_SCENARIO) ?? summaries[0];
-  return {
-    seeds,
-    default_scenario: defaultSummary?.name ?? DEFAULT_SCENARIO,
-    policies: defaultSummary?.policies ?? [],
-    scenarios: summaries,
-  };
 }
