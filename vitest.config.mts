@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
+    globalSetup: ['test/support/build-dashboard.ts', 'test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Browser and local-stack checks poll; on a busy 2-core machine a status round trip can take seconds.

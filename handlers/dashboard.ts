@@ -10,12 +10,14 @@ import { json } from './shared/http';
 
 type Result = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
-/** What each servable file is; anything not listed here is a 404, so `..` can never reach the disk. */
+/**
+ * What each servable file is and where it lies under `dashboard/`; anything not listed here is a 404, so `..` can
+ * never reach the disk. `app.js` is the bundle of `dashboard/src/` and Chart.js that `dashboard/build.cjs` writes.
+ */
 const FILES = {
-  'index.html': { type: 'text/html; charset=utf-8', cache: 'no-cache' },
-  'app.js': { type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
-  'style.css': { type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
-  'vendor/chart.umd.min.js': { type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
+  'index.html': { file: 'index.html', type: 'text/html; charset=utf-8', cache: 'no-cache' },
+  'app.js': { file: 'dist/app.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
+  'style.css': { file: 'style.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
 } as const;
 
 export type DashboardFileName = keyof typeof FILES;
@@ -32,7 +34,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 interface DashboardFile {
   readonly body: string;
-  /** Pre-compressed once per container: Chart.js is ~200 kB raw, ~70 kB gzipped, and phones feel the difference. */
+  /** Pre-compressed once per container: the bundle is ~200 kB raw, ~70 kB gzipped, and phones feel the difference. */
   readonly gzipBase64: string;
   readonly etag: string;
   readonly type: string;
@@ -49,15 +51,25 @@ export function locateDashboardDir(): string {
   return found;
 }
 
+/** The files a deployment of the dashboard consists of, relative to `dashboard/`: exactly what is served. */
+export const DASHBOARD_FILE_PATHS: readonly string[] = Object.values(FILES).map((meta) => meta.file);
+
 export function loadDashboardFiles(dir: string): DashboardFiles {
   const files = new Map<DashboardFileName, DashboardFile>();
-  for (const [name, meta] of Object.entries(FILES) as [
+  for (const [name, { file, type, cache }] of Object.entries(FILES) as [
     DashboardFileName,
     (typeof FILES)[DashboardFileName],
   ][]) {
-    const body = readFileSync(path.join(dir, name), 'utf8');
+    const filePath = path.join(dir, file);
+    if (!existsSync(filePath)) {
+      throw new Error(
+        `dashboard file ${filePath} not found` +
+          (file.startsWith('dist/') ? '; build it with `npm run build:dashboard`' : ''),
+      );
+    }
+    const body = readFileSync(filePath, 'utf8');
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    files.set(name, { body, gzipBase64: gzipSync(body).toString('base64'), etag, ...meta });
+    files.set(name, { body, gzipBase64: gzipSync(body).toString('base64'), etag, type, cache });
   }
   return files;
 }

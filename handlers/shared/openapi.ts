@@ -431,8 +431,7 @@ export const openApiDocument: OpenApiDocument = {
             name: 'file',
             in: 'path',
             required: true,
-            description:
-              'One of the dashboard’s own files (`app.js`, `style.css`, `vendor/chart.umd.min.js`).',
+            description: 'One of the dashboard’s own files (`app.js`, `style.css`).',
             schema: { type: 'string' },
           },
         ],

@@ -1,11 +1,26 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { handler, loadDashboardFiles, locateDashboardDir, serveDashboard } from '../../handlers/dashboard';
+import {
+  DASHBOARD_FILE_PATHS,
+  handler,
+  loadDashboardFiles,
+  locateDashboardDir,
+  serveDashboard,
+} from '../../handlers/dashboard';
 
 const DASHBOARD_DIR = path.join(__dirname, '..', '..', 'dashboard');
+/** The bundle of dashboard/src and Chart.js, built by the test run's global setup (test/support/build-dashboard.ts). */
+const BUNDLE = path.join(DASHBOARD_DIR, 'dist', 'app.js');
+const CHART_JS_VERSION = (
+  JSON.parse(
+    readFileSync(path.join(__dirname, '..', '..', 'node_modules', 'chart.js', 'package.json'), 'utf8'),
+  ) as {
+    version: string;
+  }
+).version;
 
 function httpEvent(
   rawPath: string,
@@ -91,23 +106,22 @@ describe('dashboard handler', () => {
     expect(result.isBase64Encoded).toBeFalsy();
   });
 
-  it('references its assets under /dashboard/assets and carries no inline script or handler', () => {
+  it('references its assets under /dashboard/assets, one bundled script, and carries no inline script or handler', () => {
     const html = readFileSync(path.join(DASHBOARD_DIR, 'index.html'), 'utf8');
 
-    expect(html).toContain('src="/dashboard/assets/app.js"');
+    expect(html).toContain('<script type="module" src="/dashboard/assets/app.js"></script>');
     expect(html).toContain('href="/dashboard/assets/style.css"');
-    expect(html).toContain('src="/dashboard/assets/vendor/chart.umd.min.js"');
+    expect(html.match(/<script\b/gi)).toHaveLength(1);
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
     expect(html).not.toMatch(/\son[a-z]+\s*=/i);
     expect(html).not.toMatch(/\sstyle\s*=/i);
   });
 
   it.each([
-    ['app.js', 'text/javascript; charset=utf-8'],
-    ['style.css', 'text/css; charset=utf-8'],
-    ['vendor/chart.umd.min.js', 'text/javascript; charset=utf-8'],
-  ])('serves %s from the rawPath with its type and a short max-age', async (file, type) => {
-    const result = await invoke(httpEvent(`/dashboard/assets/${file}`));
+    ['app.js', 'dist/app.js', 'text/javascript; charset=utf-8'],
+    ['style.css', 'style.css', 'text/css; charset=utf-8'],
+  ])('serves %s (from dashboard/%s) with its type and a short max-age', async (name, file, type) => {
+    const result = await invoke(httpEvent(`/dashboard/assets/${name}`));
 
     expect(result.statusCode).toBe(200);
     expect(result.headers['content-type']).toBe(type);
@@ -116,17 +130,32 @@ describe('dashboard handler', () => {
     expect(result.body).toBe(readFileSync(path.join(DASHBOARD_DIR, file), 'utf8'));
   });
 
+  it('deploys exactly the files it serves: the page, the stylesheet and the bundle, no sources', () => {
+    expect([...DASHBOARD_FILE_PATHS].sort()).toEqual(['dist/app.js', 'index.html', 'style.css']);
+  });
+
   it('prefers the {file+} path parameter, decoded', async () => {
-    const result = await invoke(httpEvent('/ignored', { file: 'vendor%2Fchart.umd.min.js' }));
+    const result = await invoke(httpEvent('/ignored', { file: 'app%2Ejs' }));
 
     expect(result.statusCode).toBe(200);
-    expect(result.body).toContain('Chart.js v4');
-    expect(result.body?.startsWith('/*!')).toBe(true);
+    expect(result.body).toBe(readFileSync(BUNDLE, 'utf8'));
+  });
+
+  it('serves one minified bundle with Chart.js from the pinned package, its licence kept, needing no eval', () => {
+    const bundle = readFileSync(BUNDLE, 'utf8');
+
+    expect(bundle).toContain(`Chart.js v${CHART_JS_VERSION}`);
+    expect(bundle).toContain('Released under the MIT License');
+    // Tree-shaken: only what the charts register (bar and line); other chart types stay out.
+    expect(bundle).not.toMatch(/["']doughnut["']|["']polarArea["']|["']bubble["']/);
+    // script-src 'self' without 'unsafe-eval'.
+    expect(bundle).not.toMatch(/\beval\(|new Function\(/);
+    expect(bundle.split('\n').length).toBeLessThan(40);
   });
 
   it('gzips for clients that accept it', async () => {
     const result = await invoke(
-      httpEvent('/dashboard/assets/vendor/chart.umd.min.js', { headers: { 'accept-encoding': 'gzip, br' } }),
+      httpEvent('/dashboard/assets/app.js', { headers: { 'accept-encoding': 'gzip, br' } }),
     );
 
     expect(result.statusCode).toBe(200);
@@ -134,7 +163,7 @@ describe('dashboard handler', () => {
     expect(result.headers['content-encoding']).toBe('gzip');
     expect(result.headers.vary).toBe('Accept-Encoding');
     const body = gunzipSync(Buffer.from(result.body ?? '', 'base64')).toString('utf8');
-    expect(body).toBe(readFileSync(path.join(DASHBOARD_DIR, 'vendor/chart.umd.min.js'), 'utf8'));
+    expect(body).toBe(readFileSync(BUNDLE, 'utf8'));
   });
 
   it('answers 304 when the client already has the current version', async () => {
@@ -164,8 +193,11 @@ describe('dashboard handler', () => {
     ['parent path', '/dashboard/assets/../../package.json', undefined],
     ['encoded parent path', '/dashboard/assets/..%2F..%2Fpackage.json', undefined],
     ['parent path in the parameter', '/dashboard/assets/x', '../handlers/dashboard.ts'],
-    ['the source map', '/dashboard/assets/vendor/chart.umd.min.js.map', undefined],
-    ['the licence file', '/dashboard/assets/vendor/LICENSE.chartjs.md', undefined],
+    ['a source map', '/dashboard/assets/app.js.map', undefined],
+    ['the bundle by its build path', '/dashboard/assets/dist/app.js', undefined],
+    ['a bundle source', '/dashboard/assets/src/main.js', undefined],
+    ['the build script', '/dashboard/assets/build.cjs', undefined],
+    ['the vendored Chart.js that is gone', '/dashboard/assets/vendor/chart.umd.min.js', undefined],
     ['a dot segment', '/dashboard/assets/./app.js', undefined],
     ['an undecodable name', '/dashboard/assets/%E0%A4%A', undefined],
     ['another route', '/v1/experiments', undefined],
@@ -204,6 +236,21 @@ describe('dashboard handler', () => {
     for (const name of ['index.html', 'app.js'] as const) {
       const body = files.get(name)?.body ?? '';
       expect(body).not.toMatch(/Bearer [A-Za-z0-9_-]{16,}/);
+    }
+  });
+});
+
+describe('dashboard sources', () => {
+  const SOURCE_DIR = path.join(DASHBOARD_DIR, 'src');
+
+  it('are small ES modules, each opening with a comment on its job', () => {
+    const modules = readdirSync(SOURCE_DIR).filter((name) => name.endsWith('.js'));
+
+    expect(modules.length).toBeGreaterThan(1);
+    for (const name of modules) {
+      const lines = readFileSync(path.join(SOURCE_DIR, name), 'utf8').trimEnd().split('\n');
+      expect(lines.length, name).toBeLessThanOrEqual(400);
+      expect(lines[0], name).toMatch(/^\/\/ \S/);
     }
   });
 });
