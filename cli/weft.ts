@@ -11,10 +11,11 @@ import { ShardCounts } from '../adapters/dynamodb/shard-counts';
 import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
 import { WeftError } from '../domain/errors';
-import { experimentView, validateExperimentId } from '../domain/experiment';
+import { validateExperimentId } from '../domain/experiment';
 import { connectedContentSnippet, formatSnippet } from '../domain/snippet';
 import { issueTenant, rotateTenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
+import { experimentView } from '../domain/views';
 import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
 import { formatReport } from './format-report';
 import { progressBar } from './progress';
@@ -192,8 +193,7 @@ withStoreFlags(
     fix: Boolean(options.fix),
     since: nowSeconds() - Number(options.sinceDays) * 86_400,
     onProgress: bar.update,
-  });
-  bar.done();
+  }).finally(bar.done);
   const lines = result.experiments.map(
     (e) =>
       `${e.tenant}/${e.experiment}: ${e.drift === 0 ? 'exact' : `drift ${e.drift}${e.fixed ? ' (fixed)' : ''}`}`,

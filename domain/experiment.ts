@@ -276,25 +276,3 @@ export function defaultVariant(experiment: Experiment): Variant {
 export function findVariant(experiment: Experiment, variantId: string): Variant | undefined {
   return experiment.variants.find((v) => v.id === variantId);
 }
-
-/** The public (snake_case) view of an experiment for the admin API. */
-export function experimentView(experiment: Experiment) {
-  return {
-    id: experiment.id,
-    name: experiment.name,
-    metric: experiment.metric,
-    status: experiment.status,
-    winner: experiment.winner,
-    variants: experiment.variants.map((v) => ({
-      id: v.id,
-      text: v.text,
-      parts: v.parts,
-      control: v.control,
-      state: v.state,
-    })),
-    ...experiment.options,
-    created_at: new Date(experiment.createdAt * 1000).toISOString(),
-    updated_at: new Date(experiment.updatedAt * 1000).toISOString(),
-    version: experiment.version,
-  };
-}

@@ -4,22 +4,29 @@ import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-lo
 import { AdminService } from '../domain/admin';
 import { DelayModels } from '../domain/delay-models';
 import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
-import { type Experiment, experimentView } from '../domain/experiment';
+import type { Experiment } from '../domain/experiment';
 import { MAX_CURSOR_LENGTH } from '../domain/paging';
 import { connectedContentSnippet } from '../domain/snippet';
 import type { Tenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
+import { experimentView, ingestionFileView } from '../domain/views';
 import { type Config, readConfig } from './shared/config';
 import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { openApiDocument } from './shared/openapi';
+import { matchRoute, type RouteKey } from './shared/routes';
 import { createStores, type Stores } from './shared/stores';
 
 type Route = (tenant: Tenant, request: HttpRequest, id: string) => Promise<HttpResult>;
 
+/** The admin function's routes (declared in handlers/shared/routes.ts), but the public OpenAPI document. */
+type AdminRoute = Exclude<
+  Extract<RouteKey, `${string} /v1/${string}`>,
+  'GET /v1/content' | 'GET /v1/pixel/{token}'
+>;
+
 const INGESTION_LIST_LIMIT = 100;
 /** Long enough that an out-of-range number is told its range rather than its length. */
 const MAX_LIMIT_LENGTH = 16;
-const OPENAPI_PATH = /^\/openapi\.json$/;
 
 export function createAdmin(config: Config, stores: Stores) {
   const ingestionLog = new DynamoDbIngestionLog(stores.client, config.tableName);
@@ -42,78 +49,47 @@ export function createAdmin(config: Config, stores: Stores) {
     }),
   });
 
-  const routes: Array<{ pattern: RegExp; methods: Record<string, Route> }> = [
-    {
-      pattern: /^\/v1\/experiments\/?$/,
-      methods: {
-        GET: async (tenant, request) => {
-          const page = await admin.listPage(tenant, {
-            limit: queryParam(request, 'limit', { maxLength: MAX_LIMIT_LENGTH }),
-            cursor: queryParam(request, 'cursor', { maxLength: MAX_CURSOR_LENGTH }),
-          });
-          return json(200, {
-            experiments: page.experiments.map((e) => withSnippet(e, request)),
-            next_cursor: page.nextCursor,
-          });
-        },
-      },
+  const routes: Record<AdminRoute, Route> = {
+    'GET /v1/experiments': async (tenant, request) => {
+      const page = await admin.listPage(tenant, {
+        limit: queryParam(request, 'limit', { maxLength: MAX_LIMIT_LENGTH }),
+        cursor: queryParam(request, 'cursor', { maxLength: MAX_CURSOR_LENGTH }),
+      });
+      return json(200, {
+        experiments: page.experiments.map((e) => withSnippet(e, request)),
+        next_cursor: page.nextCursor,
+      });
     },
-    {
-      pattern: /^\/v1\/experiments\/([^/]*)\/?$/,
-      methods: {
-        GET: async (tenant, request, id) => json(200, withSnippet(await admin.get(tenant, id), request)),
-        PUT: async (tenant, request, id) => {
-          const { experiment, created } = await admin.put(tenant, id, request.body);
-          return json(created ? 201 : 200, withSnippet(experiment, request));
-        },
-      },
+    'GET /v1/experiments/{id}': async (tenant, request, id) =>
+      json(200, withSnippet(await admin.get(tenant, id), request)),
+    'PUT /v1/experiments/{id}': async (tenant, request, id) => {
+      const { experiment, created } = await admin.put(tenant, id, request.body);
+      return json(created ? 201 : 200, withSnippet(experiment, request));
     },
-    {
-      pattern: /^\/v1\/experiments\/([^/]*)\/status\/?$/,
-      methods: {
-        POST: async (tenant, request, id) =>
-          json(200, withSnippet(await admin.setStatus(tenant, id, request.body), request)),
-      },
+    'POST /v1/experiments/{id}/status': async (tenant, request, id) =>
+      json(200, withSnippet(await admin.setStatus(tenant, id, request.body), request)),
+    'GET /v1/experiments/{id}/report': async (tenant, _request, id) =>
+      json(200, await admin.report(tenant, id)),
+    'GET /v1/ingestion': async (tenant) => {
+      const files = await ingestionLog.list(tenant.id, INGESTION_LIST_LIMIT);
+      return json(200, { files: files.map(ingestionFileView) });
     },
-    {
-      pattern: /^\/v1\/experiments\/([^/]*)\/report\/?$/,
-      methods: { GET: async (tenant, _request, id) => json(200, await admin.report(tenant, id)) },
-    },
-    {
-      pattern: /^\/v1\/ingestion\/?$/,
-      methods: {
-        GET: async (tenant) => {
-          const files = await ingestionLog.list(tenant.id, INGESTION_LIST_LIMIT);
-          return json(200, {
-            files: files.map((f) => ({
-              key: f.key,
-              status: f.status,
-              ...(f.reason ? { reason: f.reason } : {}),
-              events: f.events,
-              attributed: f.attributed,
-              duplicates: f.duplicates,
-              bots: f.bots,
-              ingested_at: new Date(f.ingestedAt).toISOString(),
-            })),
-          });
-        },
-      },
-    },
-  ];
+  };
 
   return async function adminApi(request: HttpRequest): Promise<HttpResult> {
     // The contract is public: no token, so clients and tools can read it before they have one.
-    if (OPENAPI_PATH.test(request.path)) {
-      if (request.method !== 'GET') throw new MethodNotAllowedError(request.method);
-      return json(200, openApiDocument);
-    }
-    for (const route of routes) {
-      const match = route.pattern.exec(request.path);
-      if (!match) continue;
-      const method = route.methods[request.method];
+    if (request.routeKey === 'GET /openapi.json') return json(200, openApiDocument);
+    const route = routes[request.routeKey as AdminRoute];
+    if (route) {
       const tenant = await stores.tenants.authenticate(request.headers.authorization, 'admin');
-      if (!method) throw new MethodNotAllowedError(request.method);
-      return method(tenant, request, safeDecode(match[1] ?? ''));
+      return route(tenant, request, safeDecode(request.pathParameters.id ?? ''));
+    }
+    // Only reached off API Gateway (which answers unknown routes itself): tell a wrong method from a wrong path.
+    const matched = matchRoute(request.method, request.path);
+    if (matched.routeKey === null && matched.allowed.length > 0) {
+      if (request.path !== '/openapi.json')
+        await stores.tenants.authenticate(request.headers.authorization, 'admin');
+      throw new MethodNotAllowedError(request.method);
     }
     throw new NotFoundError('route');
   };

@@ -20,6 +20,8 @@ const STATUS: Record<ErrorKind, number> = {
 };
 
 export interface HttpRequest {
+  /** The route API Gateway matched (`GET /v1/experiments/{id}`), `$default` when none. */
+  readonly routeKey: string;
   readonly method: string;
   readonly path: string;
   readonly query: URLSearchParams;
@@ -81,6 +83,7 @@ export function parseRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const host = headers['x-forwarded-host'] ?? headers.host ?? event.requestContext?.domainName ?? 'localhost';
   const proto = headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
   return {
+    routeKey: event.routeKey ?? event.requestContext?.routeKey ?? '$default',
     method: (event.requestContext?.http?.method ?? 'GET').toUpperCase(),
     path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
     query: new URLSearchParams(rawQuery),

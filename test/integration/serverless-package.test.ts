@@ -1,5 +1,6 @@
 // `serverless package` needs no AWS account, so the CloudFormation that `serverless deploy` would submit is checked
 // here: runtimes, the table, the Currents notification, the dead-letter queue, least-privilege IAM, bundle sizes.
+
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_FILE_PATHS } from '../../handlers/dashboard';
+import { HTTP_ROUTES } from '../../handlers/shared/routes';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const MAX_ZIP_BYTES = 2 * 1024 * 1024;
@@ -62,19 +64,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   'handlers/dashboard.handler': [],
 };
 
-const EXPECTED_ROUTES = [
-  'GET /dashboard',
-  'GET /dashboard/assets/{file+}',
-  'GET /openapi.json',
-  'GET /v1/content',
-  'GET /v1/experiments',
-  'GET /v1/experiments/{id}',
-  'GET /v1/experiments/{id}/report',
-  'GET /v1/ingestion',
-  'GET /v1/pixel/{token}',
-  'POST /v1/experiments/{id}/status',
-  'PUT /v1/experiments/{id}',
-];
+/** Declared once, in handlers/shared/routes.ts. */
+const EXPECTED_ROUTES = Object.keys(HTTP_ROUTES).sort();
 
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 const getAtt = (value: CfValue): string[] | undefined =>

@@ -1,5 +1,6 @@
 // Builders for the events Lambda receives: API Gateway HTTP API (v2) requests and S3 notifications.
 import type { APIGatewayProxyEventV2, Context, S3Event } from 'aws-lambda';
+import { matchRoute } from '../../handlers/shared/routes';
 
 export interface HttpEventInput {
   method?: string;
@@ -13,16 +14,20 @@ export interface HttpEventInput {
 
 export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   const method = input.method ?? 'GET';
+  // As API Gateway does: the matched route key and path parameters, `$default` when no route matches.
+  const matched = matchRoute(method, input.path);
+  const routeKey = matched.routeKey ?? '$default';
+  const pathParameters = input.pathParameters ?? (matched.routeKey ? matched.pathParameters : undefined);
   const rawQueryString =
     typeof input.query === 'string' ? input.query : new URLSearchParams(input.query ?? {}).toString();
   const body = input.rawBody ?? (input.body === undefined ? undefined : JSON.stringify(input.body));
   return {
     version: '2.0',
-    routeKey: `${method} ${input.path}`,
+    routeKey,
     rawPath: input.path,
     rawQueryString,
     headers: { host: 'weft.example.com', ...(input.headers ?? {}) },
-    pathParameters: input.pathParameters,
+    pathParameters,
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',
@@ -30,7 +35,7 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
       domainPrefix: 'weft',
       http: { method, path: input.path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
       requestId: 'request',
-      routeKey: `${method} ${input.path}`,
+      routeKey,
       stage: '$default',
       time: '01/Jan/2026:00:00:00 +0000',
       timeEpoch: 0,
