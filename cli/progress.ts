@@ -1,24 +1,42 @@
-// A one-line progress bar on stderr, so stdout stays clean for --json.
-export function progressBar(label: string): {
+// A one-line progress bar (cli-progress) on stderr, so stdout stays clean for --json; none when stderr is not a
+// terminal or WEFT_NO_PROGRESS=1, so logs and pipes get no carriage-return noise.
+import { Format, SingleBar } from 'cli-progress';
+
+export interface ProgressBar {
+  /** `total` null (or 0) while it is not known yet: the count alone is shown. */
   update(done: number, total: number | null): void;
+  /** Ends the line; safe to call when nothing was drawn, and more than once. */
   done(): void;
-} {
-  const interactive = process.stderr.isTTY === true && process.env.WEFT_NO_PROGRESS !== '1';
-  let last = 0;
+}
+
+export function progressBar(label: string): ProgressBar {
+  if (process.stderr.isTTY !== true || process.env.WEFT_NO_PROGRESS === '1') {
+    return { update: () => undefined, done: () => undefined };
+  }
+  const bar = new SingleBar({
+    stream: process.stderr,
+    barsize: 30,
+    barCompleteChar: '#',
+    barIncompleteChar: '.',
+    // The default switches the terminal's line wrapping off until stop(): a crash would leave it off.
+    linewrap: true,
+    format: (options, params, payload) =>
+      payload['counting']
+        ? `${label} ${params.value}`
+        : `${label} [${Format.BarFormat(params.progress, options)}] ${params.value}/${params.total}`,
+  });
+  let started = false;
   return {
-    update(done, total) {
-      const now = Date.now();
-      if (now - last < 100 && done !== total) return;
-      last = now;
-      const width = 30;
-      const bar =
-        total && total > 0
-          ? `[${'#'.repeat(Math.round((done / total) * width)).padEnd(width, '.')}] ${done}/${total}`
-          : `${done}`;
-      if (interactive) process.stderr.write(`\r${label} ${bar}`);
+    update: (done, total) => {
+      const payload = { counting: !total };
+      if (!started) {
+        started = true;
+        bar.start(total ?? 0, done, payload);
+        return;
+      }
+      if (total) bar.setTotal(total);
+      bar.update(done, payload);
     },
-    done() {
-      if (interactive) process.stderr.write('\n');
-    },
+    done: () => bar.stop(),
   };
 }

@@ -191,7 +191,7 @@ export function registerReplay(program: Command): void {
           concurrency,
           onProgress: bar.update,
         });
-        bar.done();
+        bar.done(); // Before the summary, on its own line.
         const failures = summary.results.filter((r) => r.status === 'failed');
         if (options.json) {
           const { results: _results, ...counts } = summary;
@@ -209,6 +209,7 @@ export function registerReplay(program: Command): void {
         }
         if (failures.length > 0) process.exitCode = 1;
       } finally {
+        bar.done();
         s3.client.destroy();
         store.client.destroy();
       }

@@ -2,13 +2,7 @@
 import type { Command } from 'commander';
 import { POLICY_DESCRIPTIONS, SCENARIOS } from '../simulation/scenarios';
 import { DEFAULT_SEEDS, runSimulation, type ScenarioSummary } from '../simulation/simulate';
-
-function progressBar(done: number, total: number, startedAt: number): string {
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  const seconds = (Date.now() - startedAt) / 1000;
-  return `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} campaigns ${seconds.toFixed(0)}s`;
-}
+import { progressBar } from './progress';
 
 function formatScenario(scenario: ScenarioSummary): string {
   const lines = [`${scenario.name}: ${scenario.description}`];
@@ -44,15 +38,9 @@ export function registerSimulate(program: Command): void {
         );
       }
       const startedAt = Date.now();
-      const showProgress = process.env.WEFT_NO_PROGRESS !== '1';
-      const result = runSimulation({
-        scenarios,
-        seeds,
-        onProgress: (done, total) => {
-          if (showProgress) process.stderr.write(progressBar(done, total, startedAt));
-        },
-      });
-      if (showProgress) process.stderr.write('\n');
+      const bar = progressBar('campaigns');
+      const result = runSimulation({ scenarios, seeds, onProgress: bar.update });
+      bar.done();
       if (options.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
         return;

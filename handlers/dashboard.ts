@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { json } from './shared/http';
+import { lambdaLogContext } from './shared/logger';
 
 type Result = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
@@ -165,6 +166,6 @@ function dashboardFiles(): DashboardFiles {
   return cachedFiles;
 }
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
-  async (event) => serveDashboard(event, dashboardFiles()),
-);
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+  .use(lambdaLogContext())
+  .handler(async (event) => serveDashboard(event, dashboardFiles()));

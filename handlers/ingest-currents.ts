@@ -10,7 +10,7 @@ import { CurrentsIngestion } from '../domain/ingestion';
 import { TokenRewards } from '../domain/rewards';
 import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
-import { describeError, logger } from './shared/logger';
+import { describeError, lambdaLogContext, logger } from './shared/logger';
 import { count, publishMetrics } from './shared/metrics';
 import { createStores, type Stores } from './shared/stores';
 
@@ -75,4 +75,7 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
 
 const config = readConfig();
 export const ingestCurrents = createIngestCurrents(config, createStores(config), createS3Client(config));
-export const handler = middy<S3Event, { files: number }>().use(publishMetrics()).handler(ingestCurrents);
+export const handler = middy<S3Event, { files: number }>()
+  .use(lambdaLogContext())
+  .use(publishMetrics())
+  .handler(ingestCurrents);

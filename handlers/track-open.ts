@@ -9,7 +9,7 @@ import { TokenRewards } from '../domain/rewards';
 import { nowSeconds } from '../domain/time';
 import { readConfig } from './shared/config';
 import type { HttpResult } from './shared/http';
-import { describeError, logger } from './shared/logger';
+import { describeError, lambdaLogContext, logger } from './shared/logger';
 import { count, publishMetrics } from './shared/metrics';
 import { createStores } from './shared/stores';
 
@@ -62,4 +62,7 @@ const stores = createStores(config);
 export const trackOpen = createTrackOpen(
   new TokenRewards(stores.tenants, stores.ledger, nowSeconds, config.assignmentTtlSeconds),
 );
-export const handler = middy<APIGatewayProxyEventV2, HttpResult>().use(publishMetrics()).handler(trackOpen);
+export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
+  .use(lambdaLogContext())
+  .use(publishMetrics())
+  .handler(trackOpen);

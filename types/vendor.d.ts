@@ -50,3 +50,32 @@ declare module 'autocannon' {
   function autocannon(options: Options): Promise<Result>;
   export default autocannon;
 }
+
+// cli-progress ships no types and @types/cli-progress is not installed: only what cli/progress.ts uses.
+declare module 'cli-progress' {
+  interface BarParams {
+    readonly progress: number;
+    readonly value: number;
+    readonly total: number;
+  }
+  interface Options {
+    stream?: NodeJS.WritableStream;
+    format?: string | ((options: Options, params: BarParams, payload: Record<string, unknown>) => string);
+    barsize?: number;
+    barCompleteChar?: string;
+    barIncompleteChar?: string;
+    linewrap?: boolean;
+    hideCursor?: boolean;
+    fps?: number;
+  }
+  export class SingleBar {
+    constructor(options: Options);
+    start(total: number, startValue: number, payload?: Record<string, unknown>): void;
+    update(value: number, payload?: Record<string, unknown>): void;
+    setTotal(total: number): void;
+    stop(): void;
+  }
+  export const Format: {
+    BarFormat(progress: number, options: Options): string;
+  };
+}

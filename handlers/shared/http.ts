@@ -3,7 +3,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { type ErrorKind, PayloadTooLargeError, ValidationError, WeftError } from '../../domain/errors';
-import { describeError, logger } from './logger';
+import { describeError, lambdaLogContext, logger } from './logger';
 import { publishMetrics } from './metrics';
 
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -99,6 +99,7 @@ export type HttpCore = (request: HttpRequest, context: Context) => Promise<HttpR
 /** Wraps a handler core with the shared plumbing: parsing, limits, error mapping, logging without secrets. */
 export function httpHandler(core: HttpCore) {
   return middy<APIGatewayProxyEventV2, HttpResult>()
+    .use(lambdaLogContext())
     .use(publishMetrics())
     .handler(async (event, context) => {
       try {

@@ -65,10 +65,13 @@ async function captureOutput(run: () => Promise<void>): Promise<string> {
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(sink as typeof process.stderr.write);
   const level = logger.getLevelName();
   logger.setLogLevel('DEBUG');
+  // injectLambdaContext puts the log level back to the configured one (SILENT in tests) on each warm call.
+  const keepLevel = vi.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => {});
   try {
     await run();
   } finally {
     logger.setLogLevel(level);
+    keepLevel.mockRestore();
     out.mockRestore();
     err.mockRestore();
   }
@@ -276,6 +279,9 @@ describe('logs never carry secrets or personal data', () => {
     expect(new Set(seenStatuses)).toEqual(new Set([200, 400, 401, 404, 405, 413, 503]));
     const lines = output.split('\n').filter((line) => line.trim() !== '');
     const entries = lines.map((line) => JSON.parse(line) as { message: string; reason?: string });
+    // Powertools' Lambda context on every handler: each line carries the request id and the cold-start flag.
+    const handled = entries.filter((e) => e.message === 'request rejected') as Array<Record<string, unknown>>;
+    expect(handled.every((e) => typeof e.function_request_id === 'string' && 'cold_start' in e)).toBe(true);
     const messages = new Set(entries.map((e) => e.message));
     for (const expected of [
       'request rejected',
