@@ -229,6 +229,7 @@ export class CurrentsIngestion {
           const outcome = await this.deps.rewards.recordVerified(claims, kind, candidate.at, {
             fromToken: true,
           });
+          if (outcome === 'counted_with_send') tally.sendsRecorded++;
           if (outcome === 'counted' || outcome === 'counted_with_send') tally.attributed++;
           else if (outcome === 'duplicate') tally.duplicates++;
           else tally.unattributed++;

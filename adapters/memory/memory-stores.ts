@@ -53,7 +53,9 @@ export class MemoryTenantStore implements TenantStore {
   async replaceCredentials(tenant: Tenant) {
     const existing = this.tenants.get(tenant.id);
     if (!existing) throw new ConflictError('tenant_missing', `tenant ${tenant.id} does not exist`);
-    this.tenants.set(tenant.id, clone({ ...tenant, folder: existing.folder }));
+    // Only the credentials: folder, recipient key and creation time stay as stored, as the table's update does.
+    const { connectTokenHash, adminTokenHash, signingSecrets } = tenant;
+    this.tenants.set(tenant.id, clone({ ...existing, connectTokenHash, adminTokenHash, signingSecrets }));
   }
   async list() {
     return [...this.tenants.values()].map(clone);
@@ -144,7 +146,8 @@ export class MemoryAllocationStore implements AllocationStore {
   ): Promise<boolean> {
     this.calls++;
     const entry = this.entry(tenantId, id);
-    if (entry.epoch !== epoch) return false;
+    // Epoch 0 means no lease was ever taken: the table's condition finds no epoch to match.
+    if (entry.epoch === 0 || entry.epoch !== epoch) return false;
     entry.snapshot = JSON.stringify(snapshot);
     entry.leaseUntil = 0;
     if (settled) this.settledCounts.set(`${tenantId}\u0000${id}`, JSON.stringify(settled));
@@ -220,8 +223,9 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
 
   async findMany(keys: readonly AssignmentKey[]) {
     this.roundTrips++;
-    return keys.flatMap((k) => {
-      const found = this.assignments.get(this.key(k));
+    // A key asked for twice is answered once, as a batch read does.
+    return [...new Set(keys.map(this.key))].flatMap((key) => {
+      const found = this.assignments.get(key);
       return found ? [clone(found)] : [];
     });
   }
@@ -309,13 +313,29 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
   }
 }
 
-/** The ingestion log, newest first, as the DynamoDB one lists it. */
+/** Longest reason the table keeps. */
+const MAX_REASON_LENGTH = 500;
+
+/**
+ * The ingestion log as the DynamoDB one keeps it: one entry per tenant, time and key (the same again replaces
+ * it), listed by ingestion time then key, newest first; reasons cut to 500 characters.
+ */
 export class MemoryIngestionLog implements IngestionLog {
+  /** Most recently recorded first. */
   readonly entries: Array<IngestionEntry & { tenantId: string | null }> = [];
   async record(tenantId: string | null, entry: IngestionEntry): Promise<void> {
-    this.entries.unshift({ ...entry, tenantId });
+    const same = this.entries.findIndex(
+      (e) => e.tenantId === tenantId && e.ingestedAt === entry.ingestedAt && e.key === entry.key,
+    );
+    if (same >= 0) this.entries.splice(same, 1);
+    const reason = entry.reason ? entry.reason.slice(0, MAX_REASON_LENGTH) : null;
+    this.entries.unshift({ ...entry, reason, tenantId });
   }
   async list(tenantId: string, limit: number): Promise<IngestionEntry[]> {
-    return this.entries.filter((e) => e.tenantId === tenantId).slice(0, limit);
+    return this.entries
+      .filter((e) => e.tenantId === tenantId)
+      .sort((a, b) => b.ingestedAt - a.ingestedAt || (a.key < b.key ? 1 : a.key > b.key ? -1 : 0))
+      .slice(0, limit)
+      .map(({ tenantId: _tenantId, ...entry }) => entry);
   }
 }
