@@ -1,105 +1,61 @@
 // The HTTP API contract (DESIGN §3) as an OpenAPI 3.1 document, served at `GET /openapi.json`. Limits and
 // option ranges come from the code that enforces them, so the document cannot drift from the validation.
+
+import type { OpenAPIV3_1 } from 'openapi-types';
 import { DEFAULT_OPTIONS, LIMITS, OPTION_RANGES } from '../../domain/experiment';
 import { MAX_CURSOR_LENGTH, PAGE_LIMIT } from '../../domain/paging';
 import { MAX_BODY_BYTES } from './http';
 
-export type JsonType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
-type JsonScalar = string | number | boolean | null;
+export type HttpMethod = `${OpenAPIV3_1.HttpMethods}`;
+export type ReferenceObject = OpenAPIV3_1.ReferenceObject;
 
-/** The JSON Schema 2020-12 subset the document uses (OpenAPI 3.1 schemas are JSON Schema). */
-export interface SchemaObject {
-  readonly $ref?: string;
-  readonly type?: JsonType | readonly JsonType[];
-  readonly description?: string;
-  readonly enum?: readonly JsonScalar[];
-  readonly const?: JsonScalar;
-  readonly format?: string;
-  readonly pattern?: string;
-  readonly minLength?: number;
-  readonly maxLength?: number;
-  readonly minimum?: number;
-  readonly maximum?: number;
-  readonly properties?: Readonly<Record<string, SchemaObject>>;
-  readonly required?: readonly string[];
-  readonly additionalProperties?: boolean | SchemaObject;
-  readonly propertyNames?: SchemaObject;
-  readonly maxProperties?: number;
-  readonly items?: SchemaObject;
-  readonly minItems?: number;
-  readonly maxItems?: number;
-  readonly contentMediaType?: string;
-  readonly default?: unknown;
-  readonly examples?: readonly unknown[];
-}
+// openapi-types 12 (its latest) still gives parts of a 3.1 document their 3.0 shape: a path item's operations
+// are also intersected with 3.0 operations (kogosoftwarellc/open-api#910), parameters and headers take 3.0
+// schemas, and schemas lack JSON Schema's `propertyNames`. So a 3.1 schema (`type: [..., 'null']`, `const`,
+// `contentMediaType`) in an operation fails to type-check. The types below correct exactly those places and
+// require what every operation and this document always have (security, responses, paths, components).
 
-export interface MediaTypeObject {
-  readonly schema: SchemaObject;
-  readonly example?: unknown;
-}
-
-export interface HeaderObject {
-  readonly description?: string;
-  readonly schema: SchemaObject;
-}
-
-export interface ResponseObject {
-  readonly description: string;
-  readonly headers?: Readonly<Record<string, HeaderObject>>;
-  readonly content?: Readonly<Record<string, MediaTypeObject>>;
-}
-
-export interface ParameterObject {
-  readonly name: string;
-  readonly in: 'query' | 'path' | 'header';
-  readonly description: string;
-  readonly required?: boolean;
-  readonly schema: SchemaObject;
-}
-
-/** `{"$ref": "#/components/…"}` in place of a response or parameter. */
-export interface ReferenceObject {
-  readonly $ref: string;
-}
-
-export interface OperationObject {
-  readonly operationId: string;
-  readonly summary: string;
-  readonly description?: string;
-  readonly tags: readonly string[];
+/** A JSON Schema 2020-12 schema, as OpenAPI 3.1 has them. */
+export type SchemaObject = OpenAPIV3_1.SchemaObject & { readonly propertyNames?: SchemaObject };
+type ParameterObject = Omit<OpenAPIV3_1.ParameterObject, 'schema'> & { schema: SchemaObject };
+type HeaderObject = Omit<OpenAPIV3_1.HeaderObject, 'schema'> & { schema: SchemaObject };
+type MediaTypeObject = Omit<OpenAPIV3_1.MediaTypeObject, 'schema'> & {
+  schema: SchemaObject | ReferenceObject;
+};
+export type ResponseObject = Omit<OpenAPIV3_1.ResponseObject, 'headers' | 'content'> & {
+  headers?: Record<string, HeaderObject>;
+  content?: Record<string, MediaTypeObject>;
+};
+export type OperationObject = Omit<
+  OpenAPIV3_1.OperationObject,
+  'parameters' | 'requestBody' | 'responses' | 'security'
+> & {
   /** `[]` = no authentication. */
-  readonly security: ReadonlyArray<Readonly<Record<string, readonly string[]>>>;
-  readonly parameters?: ReadonlyArray<ParameterObject | ReferenceObject>;
-  readonly requestBody?: {
-    readonly required: boolean;
-    readonly content: Readonly<Record<string, MediaTypeObject>>;
-  };
-  readonly responses: Readonly<Record<string, ResponseObject | ReferenceObject>>;
-}
+  security: OpenAPIV3_1.SecurityRequirementObject[];
+  parameters?: Array<ParameterObject | ReferenceObject>;
+  requestBody?: Omit<OpenAPIV3_1.RequestBodyObject, 'content'> & { content: Record<string, MediaTypeObject> };
+  responses: Record<string, ResponseObject | ReferenceObject>;
+};
+type PathItemObject = { [M in HttpMethod]?: OperationObject };
 
-export type HttpMethod = 'get' | 'put' | 'post' | 'delete' | 'patch' | 'head' | 'options';
-export type PathItemObject = Partial<Record<HttpMethod, OperationObject>>;
-
-export interface OpenApiDocument {
-  readonly openapi: '3.1.0';
-  readonly jsonSchemaDialect: string;
-  readonly info: { readonly title: string; readonly version: string; readonly description: string };
-  readonly tags: ReadonlyArray<{ readonly name: string; readonly description: string }>;
-  readonly paths: Readonly<Record<string, PathItemObject>>;
-  readonly components: {
-    readonly schemas: Readonly<Record<string, SchemaObject>>;
-    readonly securitySchemes: Readonly<
-      Record<string, { type: 'http'; scheme: 'bearer'; bearerFormat?: string; description: string }>
-    >;
-    readonly responses: Readonly<Record<string, ResponseObject>>;
-    readonly parameters: Readonly<Record<string, ParameterObject>>;
+/** OpenAPIV3_1.Document, with the corrections above. */
+export type OpenApiDocument = Omit<OpenAPIV3_1.Document, 'paths' | 'components'> & {
+  paths: Record<string, PathItemObject>;
+  components: Omit<
+    OpenAPIV3_1.ComponentsObject,
+    'schemas' | 'responses' | 'parameters' | 'securitySchemes'
+  > & {
+    schemas: Record<string, SchemaObject>;
+    responses: Record<string, ResponseObject>;
+    parameters: Record<string, ParameterObject>;
+    securitySchemes: Record<string, OpenAPIV3_1.HttpSecurityScheme>;
   };
-}
+};
 
 const ref = (kind: 'schemas' | 'responses' | 'parameters', name: string): ReferenceObject => ({
   $ref: `#/components/${kind}/${name}`,
 });
-const schema = (name: string): SchemaObject => ref('schemas', name);
+const schema = (name: string): ReferenceObject => ref('schemas', name);
 
 const ID: SchemaObject = { type: 'string', pattern: '^[a-z0-9_-]{1,64}$' };
 const COUNT: SchemaObject = { type: 'integer', minimum: 0 };
@@ -108,7 +64,10 @@ const NULLABLE_RATE: SchemaObject = { type: ['number', 'null'], minimum: 0, maxi
 const TIMESTAMP: SchemaObject = { type: 'string', format: 'date-time' };
 
 /** An object whose keys are exactly these (all required, no others). */
-function exact(properties: Record<string, SchemaObject>, description?: string): SchemaObject {
+function exact(
+  properties: Record<string, SchemaObject | ReferenceObject>,
+  description?: string,
+): SchemaObject {
   return {
     type: 'object',
     ...(description ? { description } : {}),
@@ -128,7 +87,7 @@ const PARTS: SchemaObject = {
 
 function optionSchema(key: keyof typeof OPTION_RANGES, description: string): SchemaObject {
   const range = OPTION_RANGES[key];
-  const type: JsonType = range.integer ? 'integer' : 'number';
+  const type = range.integer ? 'integer' : 'number';
   return {
     type: range.nullable ? [type, 'null'] : type,
     minimum: range.min,

@@ -1,8 +1,9 @@
-// A small JSON Schema checker for the subset `handlers/shared/openapi.ts` uses, and helpers that find the schema
-// the OpenAPI document promises for a response. Strict on purpose: a keyword it does not know is an error, so
-// the document cannot quietly rely on something this checker ignores.
+// JSON Schema checks with ajv (2020-12, the dialect of OpenAPI 3.1), and helpers that find the schema the OpenAPI
+// document promises for a response. Strict on purpose: an unknown keyword or format, or a dangling `$ref`, throws,
+// so the document cannot quietly rely on something the checker ignores.
+import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import type {
-  JsonType,
   OpenApiDocument,
   OperationObject,
   ReferenceObject,
@@ -10,36 +11,46 @@ import type {
   SchemaObject,
 } from '../../handlers/shared/openapi';
 
-const KNOWN_KEYWORDS = new Set([
-  '$ref',
-  'type',
-  'description',
-  'enum',
-  'const',
-  'format',
-  'pattern',
-  'minLength',
-  'maxLength',
-  'minimum',
-  'maximum',
-  'properties',
-  'required',
-  'additionalProperties',
-  'propertyNames',
-  'maxProperties',
-  'items',
-  'minItems',
-  'maxItems',
-  'contentMediaType',
-  'default',
-  'examples',
-]);
+/** The formats the document uses; any other is an "unknown format" error. */
+const FORMATS = ['date-time', 'uri'] as const;
 
-function typeOf(value: unknown): JsonType {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
-  return typeof value as JsonType;
+interface Checker {
+  readonly ajv: Ajv2020;
+  readonly compiled: Map<string, ValidateFunction>;
+}
+
+const checkers = new WeakMap<OpenApiDocument, Checker>();
+
+function checkerFor(document: OpenApiDocument): Checker {
+  let checker = checkers.get(document);
+  if (!checker) {
+    // Strict about keywords, formats and types; `required` may name properties a schema leaves open
+    // (`/openapi.json` promises `openapi` and `paths` without describing them).
+    const ajv = new Ajv2020({ strict: true, strictRequired: false, allErrors: true, allowUnionTypes: true });
+    addFormats(ajv, [...FORMATS]);
+    // Each schema is compiled with the document's components beside it, so `#/components/…` refs resolve.
+    ajv.addKeyword('components');
+    checker = { ajv, compiled: new Map() };
+    checkers.set(document, checker);
+  }
+  return checker;
+}
+
+function compile(document: OpenApiDocument, schema: SchemaObject | ReferenceObject): ValidateFunction {
+  const { ajv, compiled } = checkerFor(document);
+  const key = JSON.stringify(schema);
+  let validateFn = compiled.get(key);
+  if (!validateFn) {
+    validateFn = ajv.compile({ ...schema, components: document.components });
+    compiled.set(key, validateFn);
+  }
+  return validateFn;
+}
+
+function describeError(error: ErrorObject): string {
+  const path = `$${error.instancePath}`;
+  const extra = error.params['additionalProperty'];
+  return `${path}: ${error.message ?? error.keyword}${extra === undefined ? '' : ` (${String(extra)})`}`;
 }
 
 function resolvePointer(document: unknown, pointer: string): unknown {
@@ -55,7 +66,7 @@ function resolvePointer(document: unknown, pointer: string): unknown {
 }
 
 /** Follows `$ref`s (components of the document) until a concrete object. */
-export function deref<T>(document: OpenApiDocument, value: T | ReferenceObject): T {
+export function deref<T extends object>(document: OpenApiDocument, value: T | ReferenceObject): T {
   let current: unknown = value;
   for (let hops = 0; hops < 10; hops++) {
     if (typeof current === 'object' && current !== null && '$ref' in current)
@@ -65,87 +76,17 @@ export function deref<T>(document: OpenApiDocument, value: T | ReferenceObject):
   throw new Error('$ref chain too long');
 }
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
-
-function checkFormat(format: string, value: string): boolean {
-  if (format === 'date-time') return DATE_TIME.test(value) && !Number.isNaN(Date.parse(value));
-  if (format === 'uri') return URL.canParse(value);
-  throw new Error(`unknown format ${format}`);
-}
-
-/** Every way `value` breaks `schema`, as `path: problem` lines; empty when it conforms. */
+/**
+ * Every way `value` breaks `schema`, as `path: problem` lines; empty when it conforms. Throws when the schema
+ * itself is bad (unknown keyword or format, dangling `$ref`).
+ */
 export function validate(
   document: OpenApiDocument,
-  schema: SchemaObject,
+  schema: SchemaObject | ReferenceObject,
   value: unknown,
-  path = '$',
 ): string[] {
-  for (const keyword of Object.keys(schema)) {
-    if (!KNOWN_KEYWORDS.has(keyword))
-      throw new Error(`schema at ${path} uses unsupported keyword ${keyword}`);
-  }
-  if (schema.$ref) return validate(document, deref<SchemaObject>(document, schema), value, path);
-  const errors: string[] = [];
-  const actual = typeOf(value);
-  if (schema.type !== undefined) {
-    const allowed: readonly JsonType[] = typeof schema.type === 'string' ? [schema.type] : schema.type;
-    const ok = allowed.includes(actual) || (actual === 'integer' && allowed.includes('number'));
-    if (!ok) return [`${path}: expected ${allowed.join('|')}, got ${actual}`];
-  }
-  if (schema.enum && !schema.enum.some((option) => option === value))
-    errors.push(`${path}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
-  if (schema.const !== undefined && schema.const !== value)
-    errors.push(`${path}: must be ${JSON.stringify(schema.const)}`);
-
-  if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength)
-      errors.push(`${path}: shorter than ${schema.minLength}`);
-    if (schema.maxLength !== undefined && value.length > schema.maxLength)
-      errors.push(`${path}: longer than ${schema.maxLength}`);
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
-      errors.push(`${path}: does not match ${schema.pattern}`);
-    if (schema.format !== undefined && !checkFormat(schema.format, value))
-      errors.push(`${path}: not a ${schema.format}`);
-  }
-  if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum)
-      errors.push(`${path}: below ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum)
-      errors.push(`${path}: above ${schema.maximum}`);
-  }
-  if (Array.isArray(value)) {
-    if (schema.minItems !== undefined && value.length < schema.minItems)
-      errors.push(`${path}: fewer than ${schema.minItems} items`);
-    if (schema.maxItems !== undefined && value.length > schema.maxItems)
-      errors.push(`${path}: more than ${schema.maxItems} items`);
-    if (schema.items) {
-      for (const [i, item] of value.entries())
-        errors.push(...validate(document, schema.items, item, `${path}[${i}]`));
-    }
-  }
-  if (actual === 'object') {
-    const object = value as Record<string, unknown>;
-    const keys = Object.keys(object);
-    for (const key of schema.required ?? []) {
-      if (!Object.hasOwn(object, key)) errors.push(`${path}: missing required ${key}`);
-    }
-    if (schema.maxProperties !== undefined && keys.length > schema.maxProperties)
-      errors.push(`${path}: more than ${schema.maxProperties} properties`);
-    for (const key of keys) {
-      const child = `${path}.${key}`;
-      if (schema.propertyNames)
-        errors.push(...validate(document, schema.propertyNames, key, `${child} (name)`));
-      const declared = schema.properties?.[key];
-      if (declared && Object.hasOwn(schema.properties!, key)) {
-        errors.push(...validate(document, declared, object[key], child));
-      } else if (schema.additionalProperties === false) {
-        errors.push(`${path}: unexpected property ${key}`);
-      } else if (typeof schema.additionalProperties === 'object') {
-        errors.push(...validate(document, schema.additionalProperties, object[key], child));
-      }
-    }
-  }
-  return errors;
+  const validateFn = compile(document, schema);
+  return validateFn(value) ? [] : (validateFn.errors ?? []).map(describeError);
 }
 
 /** The operation the document declares for a method and templated path, or undefined. */
