@@ -1,14 +1,18 @@
 // `npm run bench`: every benchmark, each reported as a ratio against a baseline measured in this same run.
 import { benchBundle } from './bundle.bench';
+import { benchCapacity } from './capacity.bench';
 import { benchContent } from './content.bench';
+import { benchMemory } from './content-memory';
 import { benchIngestion } from './ingestion.bench';
 import { benchStats } from './stats.bench';
 
 const benches: Array<[string, () => Promise<string[]>]> = [
   ['content', benchContent],
+  ['memory', benchMemory],
   ['stats', benchStats],
   ['ingestion', benchIngestion],
   ['bundle', benchBundle],
+  ['capacity', benchCapacity],
 ];
 
 async function main() {

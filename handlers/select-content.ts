@@ -30,7 +30,12 @@ export interface ContentStores {
   readonly ledger: AssignmentLedger & CounterReader & DelayReader;
 }
 
-export function createContentService(config: Config, stores: ContentStores): ContentService {
+/** `clock` (unix seconds) is injected by the capacity benchmark, which runs simulated time. */
+export function createContentService(
+  config: Config,
+  stores: ContentStores,
+  clock: () => number = nowSeconds,
+): ContentService {
   return new ContentService({
     tenants: stores.tenants,
     experiments: stores.experiments,
@@ -38,7 +43,7 @@ export function createContentService(config: Config, stores: ContentStores): Con
     ledger: stores.ledger,
     counters: stores.ledger,
     delays: stores.ledger,
-    clock: nowSeconds,
+    clock,
     budgetMs: config.contentBudgetMs,
     assignmentTtlSeconds: config.assignmentTtlSeconds,
     onFallback: (reason, error) => {

@@ -11,14 +11,18 @@ import { createDynamoDbClient } from './clients';
 import type { Config } from './config';
 import { describeError, logger } from './logger';
 
-export function createStores(config: Config, client: DynamoDBClient = createDynamoDbClient(config)) {
+export function createStores(
+  config: Config,
+  client: DynamoDBClient = createDynamoDbClient(config),
+  clock: () => number = nowSeconds,
+) {
   const tenantStore = new DynamoDbTenantStore(client, config.tableName);
   // Head reads teach the ledger each experiment's shard count, so writes need no read of their own.
   const shards = new ShardCounts(client, config.tableName);
   return {
     client,
     tenantStore,
-    tenants: new TenantDirectory(tenantStore, nowSeconds, logBackgroundError),
+    tenants: new TenantDirectory(tenantStore, clock, logBackgroundError),
     experiments: new DynamoDbExperimentStore(client, config.tableName),
     allocations: new DynamoDbAllocationStore(client, config.tableName, shards),
     ledger: new DynamoDbLedger(client, config.tableName, shards),
