@@ -107,7 +107,10 @@ export async function recomputeSnapshot(
   options: CallOptions = {},
 ): Promise<AllocationSnapshot | null> {
   const { tenantId, id } = experiment;
-  const epoch = await deps.allocations.acquireLease(tenantId, id, now, now + LEASE_SECONDS, options);
+  const epoch = await deps.allocations.acquireLease(tenantId, id, now, now + LEASE_SECONDS, {
+    ...options,
+    experimentVersion: experiment.version,
+  });
   if (epoch === null) return null;
   const previous = await deps.allocations.settled(tenantId, id, options);
   const kind = experiment.metric === 'clicks' ? 'click' : 'open';
@@ -155,6 +158,7 @@ export async function recomputeSnapshot(
   const snapshot: AllocationSnapshot = {
     experimentVersion: experiment.version,
     computedAt: now,
+    nextDueAt: now + experiment.options.refresh_seconds,
     phase: allocation.phase,
     shares: Object.fromEntries(allocation.shares),
     posteriors: Object.fromEntries(

@@ -4,7 +4,7 @@
 // included, runs inside the request budget. When the store is slow or down the answer is the recipient's
 // deterministic pick, signed, flagged as a fallback: the same variant a late-landing write records.
 import { pickUnit, pickVariant, recomputeSnapshot, snapshotDue } from './allocation-snapshot';
-import { approximateBytes, ByteBoundedMap, withDeadline } from './cache';
+import { approximateBytes, BoundedMap, ByteBoundedMap, withDeadline } from './cache';
 import { NotFoundError, StoreUnavailableError } from './errors';
 import { defaultVariant, type Experiment, findVariant, type Variant } from './experiment';
 import type { AllocationHead, AllocationSnapshot, AllocationStore } from './ports/allocation-store';
@@ -92,7 +92,7 @@ export class ContentService {
   private readonly answers: ByteBoundedMap<Remembered>;
   private readonly stateLoads = new Map<string, Promise<ExperimentState>>();
   /** Experiments this container last tried to recompute, and when: one attempt per second at most. */
-  private readonly recomputeTried = new Map<string, number>();
+  private readonly recomputeTried = new BoundedMap<number>(10_000);
 
   constructor(private readonly deps: ContentServiceDeps) {
     this.states = new ByteBoundedMap(deps.cacheBytes?.experiments ?? CONTENT_CACHE_BYTES.experiments);
@@ -288,12 +288,12 @@ export class ContentService {
     deadline: number,
     now: number,
   ): Promise<void> {
-    if (state.stale || !snapshotDue(experiment, state.head.snapshot, now) || state.head.leaseUntil > now)
-      return;
+    if (state.stale || !snapshotDue(experiment, state.head.snapshot, now)) return;
+    // Held by a recomputing container, or published and not yet due: unless an edit made it obsolete.
+    const edited = state.head.snapshot?.experimentVersion !== experiment.version;
+    if (state.head.leaseUntil > now && !edited) return;
     if ((this.recomputeTried.get(stateKey) ?? -1) >= now) return;
     this.recomputeTried.set(stateKey, now);
-    if (this.recomputeTried.size > 10_000)
-      this.recomputeTried.delete(this.recomputeTried.keys().next().value!);
     try {
       const snapshot = await withDeadline(
         deadline,
@@ -309,7 +309,7 @@ export class ContentService {
   private adoptSnapshot(stateKey: string, snapshot: AllocationSnapshot) {
     const state = this.states.get(stateKey);
     if (!state || state.experiment?.version !== snapshot.experimentVersion) return;
-    const head = { ...state.head, snapshot, leaseUntil: 0 };
+    const head = { ...state.head, snapshot, leaseUntil: snapshot.nextDueAt ?? 0 };
     this.states.set(stateKey, { ...state, head }, approximateBytes(state.experiment) + 512);
   }
 

@@ -53,16 +53,24 @@ export class DynamoDbAllocationStore implements AllocationStore {
     experimentId: string,
     now: number,
     until: number,
-    options: CallOptions = {},
+    options: CallOptions & { readonly experimentVersion?: number } = {},
   ): Promise<number | null> {
+    const edited = options.experimentVersion !== undefined;
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: key(keys.head(tenantId, experimentId)),
           UpdateExpression: 'SET lease_until = :until ADD lease_epoch :one',
-          ConditionExpression: 'attribute_not_exists(lease_until) OR lease_until <= :now',
-          ExpressionAttributeValues: { ':until': n(until), ':now': n(now), ':one': n(1) },
+          ConditionExpression: edited
+            ? 'attribute_not_exists(lease_until) OR lease_until <= :now OR attribute_not_exists(snapshot_version) OR snapshot_version <> :version'
+            : 'attribute_not_exists(lease_until) OR lease_until <= :now',
+          ExpressionAttributeValues: {
+            ':until': n(until),
+            ':now': n(now),
+            ':one': n(1),
+            ...(edited ? { ':version': n(options.experimentVersion ?? 0) } : {}),
+          },
           ReturnValues: 'UPDATED_NEW',
         }),
         { abortSignal: options.signal },

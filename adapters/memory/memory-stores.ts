@@ -128,10 +128,22 @@ export class MemoryAllocationStore implements AllocationStore {
     };
   }
 
-  async acquireLease(tenantId: string, id: string, now: number, until: number): Promise<number | null> {
+  async acquireLease(
+    tenantId: string,
+    id: string,
+    now: number,
+    until: number,
+    options: { readonly experimentVersion?: number } = {},
+  ): Promise<number | null> {
     this.calls++;
     const entry = this.entry(tenantId, id);
-    if (entry.leaseUntil > now) return null;
+    const publishedVersion = entry.snapshot
+      ? (JSON.parse(entry.snapshot) as AllocationSnapshot).experimentVersion
+      : null;
+    const edited =
+      options.experimentVersion !== undefined &&
+      (publishedVersion === null || publishedVersion !== options.experimentVersion);
+    if (entry.leaseUntil > now && !edited) return null;
     entry.leaseUntil = until;
     entry.epoch += 1;
     return entry.epoch;
@@ -149,7 +161,7 @@ export class MemoryAllocationStore implements AllocationStore {
     // Epoch 0 means no lease was ever taken: the table's condition finds no epoch to match.
     if (entry.epoch === 0 || entry.epoch !== epoch) return false;
     entry.snapshot = JSON.stringify(snapshot);
-    entry.leaseUntil = 0;
+    entry.leaseUntil = snapshot.nextDueAt ?? 0;
     if (settled) this.settledCounts.set(`${tenantId}\u0000${id}`, JSON.stringify(settled));
     return true;
   }

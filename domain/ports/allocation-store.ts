@@ -15,6 +15,11 @@ export interface AllocationSnapshot {
   readonly shares: Readonly<Record<string, number>>;
   /** Variant id -> [alpha, beta]: the posterior after delay correction and decay. */
   readonly posteriors: Readonly<Record<string, readonly [number, number]>>;
+  /**
+   * Unix seconds before which nobody recomputes (computedAt + refresh_seconds). Publishing holds the lease
+   * until then, so containers whose cached head predates the publish do not all recompute again.
+   */
+  readonly nextDueAt?: number;
 }
 
 /** The experiment's head: the definition's version (bumped by every save), the snapshot and its lease. */
@@ -58,13 +63,17 @@ export interface SettledCounts {
 export interface AllocationStore {
   /** One cheap (eventually consistent) read of the head. */
   head(tenantId: string, experimentId: string, options?: CallOptions): Promise<AllocationHead>;
-  /** Takes the recompute lease if nobody holds it at `now`; the new epoch, or null when someone else holds it. */
+  /**
+   * Takes the recompute lease if nobody holds it at `now` (a holder recomputing, or a snapshot published and not
+   * yet due), or if the published snapshot is of another experiment version than `experimentVersion` (an edit
+   * does not wait for the next refresh); the new epoch, or null.
+   */
   acquireLease(
     tenantId: string,
     experimentId: string,
     now: number,
     until: number,
-    options?: CallOptions,
+    options?: CallOptions & { readonly experimentVersion?: number },
   ): Promise<number | null>;
   /** Publishes the snapshot only while `epoch` is still the latest lease; false when a newer holder exists. */
   publish(

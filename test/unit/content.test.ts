@@ -299,6 +299,51 @@ describe('ContentService', () => {
     );
   });
 
+  it('a container holding a head read before the last publish does not recompute again', async () => {
+    const { container, ledger, advance } = await world({ refresh_seconds: 5, min_sends: 0 });
+    let reads = 0;
+    const read = ledger.read.bind(ledger);
+    ledger.read = (t, e, o) => {
+      reads++;
+      return read(t, e, o);
+    };
+    const [a, b] = [container(), container()];
+    await a.select('a-0'); // computes the first snapshot at NOW
+    advance(3);
+    await b.select('b-0'); // b holds that head until NOW + 8
+    advance(2);
+    await a.select('a-1'); // due at NOW + 5: a recomputes and publishes
+    expect(reads).toBe(2);
+    await b.select('b-1'); // b's cached head still shows the old snapshot as due; the store says not yet
+    expect(reads).toBe(2);
+  });
+
+  it('an edit does not wait for the next refresh: the first new recipient after it recomputes', async () => {
+    const { container, ledger, experiments, advance, allocations } = await world({
+      refresh_seconds: 60,
+      min_sends: 0,
+    });
+    let reads = 0;
+    const read = ledger.read.bind(ledger);
+    ledger.read = (t, e, o) => {
+      reads++;
+      return read(t, e, o);
+    };
+    const [a, b] = [container(), container()];
+    await a.select('a-0');
+    await b.select('b-0');
+    expect(reads).toBe(1);
+    const stored = (await experiments.get('acme', 'spring'))!;
+    await experiments.save(
+      defineExperiment('acme', 'spring', { variants: variants.slice(0, 2) }, stored, NOW),
+    );
+    advance(DEFINITION_MAX_AGE_SECONDS);
+    await a.select('a-1');
+    await b.select('b-1');
+    expect(reads).toBe(2);
+    expect((await allocations.head('acme', 'spring')).snapshot?.experimentVersion).toBe(stored.version + 1);
+  });
+
   it('a lease holder that thaws after a newer one took over cannot publish', async () => {
     const { allocations } = await world();
     const late = (await allocations.acquireLease('acme', 'spring', NOW, NOW + 10))!;
