@@ -20,10 +20,10 @@ import { TokenRewards } from '../domain/rewards';
 import { issueTenant, type Tenant } from '../domain/tenant';
 import { nowSeconds, SEND_BUCKET_SECONDS, sendBucketOf } from '../domain/time';
 import { signTrackingToken } from '../domain/tracking-token';
-import { createContentService, createSelectContent } from '../handlers/select-content';
+import { createSelectContent } from '../handlers/select-content';
 import type { Config } from '../handlers/shared/config';
 import { httpHandler } from '../handlers/shared/http';
-import { createStores } from '../handlers/shared/stores';
+import { contentService, createStores } from '../handlers/shared/stage';
 import { createTrackOpen } from '../handlers/track-open';
 import { localDynamoDbClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { httpEvent, lambdaContext } from '../test/support/events';
@@ -374,7 +374,7 @@ function contentContainer(env: Env, campaign: Campaign, tally: () => Tally | nul
   const clock = () => env.now;
   const stores = createStores(env.config, env.content, clock);
   const handler = httpHandler(
-    createSelectContent(env.config, stores, createContentService(env.config, stores, clock)),
+    createSelectContent(env.config, stores, contentService(env.config, stores, clock)),
   );
   const context = lambdaContext();
   const authorization = `Bearer ${campaign.connectToken}`;

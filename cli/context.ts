@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { createStores, type Stores, storeConfig } from '../handlers/shared/stage';
 import { type LocalTenant, localTenantPath } from '../local/local-tenant';
 
 export interface StoreFlags {
@@ -25,6 +26,8 @@ export interface StoreContext {
   readonly client: DynamoDBClient;
   readonly tableName: string;
   readonly local: LocalTenant | null;
+  /** The stage's adapters, composed as the Lambda functions compose them. */
+  readonly stores: Stores;
 }
 
 export function storeContext(flags: StoreFlags): StoreContext {
@@ -47,7 +50,12 @@ export function storeContext(flags: StoreFlags): StoreContext {
     region,
     ...(endpoint ? { endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
   });
-  return { client, tableName, local: endpoint ? local : null };
+  return {
+    client,
+    tableName,
+    local: endpoint ? local : null,
+    stores: createStores(storeConfig(tableName), client),
+  };
 }
 
 export function s3Context(flags: StoreFlags & { bucket?: string }): { client: S3Client; bucket: string } {

@@ -8,16 +8,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Command } from 'commander';
-import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
-import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
-import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
-import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
 import { s3EventSource } from '../adapters/s3/currents-source';
-import { CurrentsIngestion } from '../domain/ingestion';
+import type { CurrentsIngestion } from '../domain/ingestion';
 import type { IngestionStatus } from '../domain/ports/ingestion-log';
-import { TokenRewards } from '../domain/rewards';
-import { TenantDirectory } from '../domain/tenant-directory';
-import { nowSeconds } from '../domain/time';
+import { createStores, currentsIngestion, storeConfig } from '../handlers/shared/stage';
 import { type StoreFlags, s3Context, storeContext } from './context';
 import { progressBar } from './progress';
 
@@ -53,16 +47,7 @@ export interface ReplayOptions {
 
 /** The ingestion the ingest-currents Lambda builds, on the given table. */
 export function replayIngestion(client: DynamoDBClient, tableName: string): CurrentsIngestion {
-  const tenantStore = new DynamoDbTenantStore(client, tableName);
-  const ledger = new DynamoDbLedger(client, tableName);
-  return new CurrentsIngestion({
-    tenants: tenantStore,
-    experiments: new DynamoDbExperimentStore(client, tableName),
-    ledger,
-    rewards: new TokenRewards(new TenantDirectory(tenantStore, nowSeconds), ledger, nowSeconds),
-    log: new DynamoDbIngestionLog(client, tableName),
-    clockMs: Date.now,
-  });
+  return currentsIngestion(createStores(storeConfig(tableName), client));
 }
 
 /** Every `.avro` key under the prefix, in the order S3 lists them (ListObjectsV2, all pages). */

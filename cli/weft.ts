@@ -2,20 +2,13 @@
 
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { DynamoDbAllocationStore } from '../adapters/dynamodb/dynamodb-allocation-store';
-import { DynamoDbExperimentStore } from '../adapters/dynamodb/dynamodb-experiment-store';
-import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
-import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
-import { reconcileTable } from '../adapters/dynamodb/reconcile-table';
-import { ShardCounts } from '../adapters/dynamodb/shard-counts';
-import { AdminService } from '../domain/admin';
-import { DelayModels } from '../domain/delay-models';
 import { WeftError } from '../domain/errors';
 import { validateExperimentId } from '../domain/experiment';
 import { connectedContentSnippet, formatSnippet } from '../domain/snippet';
 import { issueTenant, rotateTenant } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
 import { experimentView } from '../domain/views';
+import { adminService, reconcileTable } from '../handlers/shared/stage';
 import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
 import { formatReport } from './format-report';
 import { progressBar } from './progress';
@@ -47,7 +40,7 @@ withStoreFlags(
 ).action(async (id: string, options: StoreFlags & { folder: string; json?: boolean }) => {
   const context = storeContext(options);
   const issued = issueTenant(id, options.folder, nowSeconds());
-  await new DynamoDbTenantStore(context.client, context.tableName).create(issued.tenant);
+  await context.stores.tenantStore.create(issued.tenant);
   print(
     Boolean(options.json),
     {
@@ -74,7 +67,7 @@ withStoreFlags(
     .option('--json', 'machine-readable output'),
 ).action(async (id: string, options: StoreFlags & { json?: boolean }) => {
   const context = storeContext(options);
-  const store = new DynamoDbTenantStore(context.client, context.tableName);
+  const store = context.stores.tenantStore;
   const existing = await store.get(id);
   if (!existing) throw new Error(`tenant ${id} does not exist`);
   const issued = rotateTenant(existing, nowSeconds());
@@ -107,19 +100,9 @@ function tenantOf(options: { tenant?: string }, context: StoreContext): string {
 async function adminFor(options: StoreFlags & { tenant?: string }) {
   const context = storeContext(options);
   const tenantId = tenantOf(options, context);
-  const tenant = await new DynamoDbTenantStore(context.client, context.tableName).get(tenantId);
+  const tenant = await context.stores.tenantStore.get(tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} does not exist`);
-  const shards = new ShardCounts(context.client, context.tableName);
-  const ledger = new DynamoDbLedger(context.client, context.tableName, shards);
-  const delays = new DelayModels(ledger, nowSeconds);
-  const admin = new AdminService({
-    experiments: new DynamoDbExperimentStore(context.client, context.tableName),
-    allocations: new DynamoDbAllocationStore(context.client, context.tableName, shards),
-    counters: ledger,
-    clock: nowSeconds,
-    delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
-  });
-  return { context, tenant, admin };
+  return { context, tenant, admin: adminService(context.stores) };
 }
 
 const experiment = program.command('experiment').description('create and update experiments');

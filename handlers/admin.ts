@@ -1,20 +1,16 @@
 // The admin API (admin token): experiments, their status and report, and the Currents ingestion log.
 
-import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
-import { AdminService } from '../domain/admin';
-import { DelayModels } from '../domain/delay-models';
 import { MethodNotAllowedError, NotFoundError } from '../domain/errors';
 import type { Experiment } from '../domain/experiment';
 import { MAX_CURSOR_LENGTH } from '../domain/paging';
 import { connectedContentSnippet } from '../domain/snippet';
 import type { Tenant } from '../domain/tenant';
-import { nowSeconds } from '../domain/time';
 import { experimentView, ingestionFileView } from '../domain/views';
 import { type Config, readConfig } from './shared/config';
 import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { openApiDocument } from './shared/openapi';
 import { matchRoute, type RouteKey } from './shared/routes';
-import { createStores, type Stores } from './shared/stores';
+import { adminService, createStores, type Stores } from './shared/stage';
 
 type Route = (tenant: Tenant, request: HttpRequest, id: string) => Promise<HttpResult>;
 
@@ -29,15 +25,7 @@ const INGESTION_LIST_LIMIT = 100;
 const MAX_LIMIT_LENGTH = 16;
 
 export function createAdmin(config: Config, stores: Stores) {
-  const ingestionLog = new DynamoDbIngestionLog(stores.client, config.tableName);
-  const delays = new DelayModels(stores.ledger, nowSeconds);
-  const admin = new AdminService({
-    experiments: stores.experiments,
-    allocations: stores.allocations,
-    counters: stores.ledger,
-    clock: nowSeconds,
-    delayModel: (tenantId, experiment) => delays.forMetric(tenantId, experiment.metric),
-  });
+  const admin = adminService(stores);
 
   /** The experiment as the API shows it, with its ready-to-paste Connected Content (token left as a placeholder). */
   const withSnippet = (experiment: Experiment, request: HttpRequest) => ({
@@ -71,7 +59,7 @@ export function createAdmin(config: Config, stores: Stores) {
     'GET /v1/experiments/{id}/report': async (tenant, _request, id) =>
       json(200, await admin.report(tenant, id)),
     'GET /v1/ingestion': async (tenant) => {
-      const files = await ingestionLog.list(tenant.id, INGESTION_LIST_LIMIT);
+      const files = await stores.ingestionLog.list(tenant.id, INGESTION_LIST_LIMIT);
       return json(200, { files: files.map(ingestionFileView) });
     },
   };

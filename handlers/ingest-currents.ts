@@ -4,15 +4,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
-import { DynamoDbIngestionLog } from '../adapters/dynamodb/dynamodb-ingestion-log';
 import { s3EventSource } from '../adapters/s3/currents-source';
-import { CurrentsIngestion } from '../domain/ingestion';
-import { TokenRewards } from '../domain/rewards';
-import { nowSeconds } from '../domain/time';
 import { type Config, readConfig } from './shared/config';
 import { describeError, lambdaLogContext, logger } from './shared/logger';
 import { count, publishMetrics } from './shared/metrics';
-import { createStores, type Stores } from './shared/stores';
+import { createStores, currentsIngestion, type Stores } from './shared/stage';
 
 export function createS3Client(config: Config): S3Client {
   return new S3Client({
@@ -29,15 +25,8 @@ export function createS3Client(config: Config): S3Client {
   });
 }
 
-export function createIngestCurrents(config: Config, stores: Stores, s3: S3Client) {
-  const ingestion = new CurrentsIngestion({
-    tenants: stores.tenantStore,
-    experiments: stores.experiments,
-    ledger: stores.ledger,
-    rewards: new TokenRewards(stores.tenants, stores.ledger, nowSeconds, config.assignmentTtlSeconds),
-    log: new DynamoDbIngestionLog(stores.client, config.tableName),
-    clockMs: Date.now,
-  });
+export function createIngestCurrents(stores: Stores, s3: S3Client) {
+  const ingestion = currentsIngestion(stores);
 
   return async function ingestCurrents(event: S3Event) {
     const results = [];
@@ -74,7 +63,7 @@ export function createIngestCurrents(config: Config, stores: Stores, s3: S3Clien
 }
 
 const config = readConfig();
-export const ingestCurrents = createIngestCurrents(config, createStores(config), createS3Client(config));
+export const ingestCurrents = createIngestCurrents(createStores(config), createS3Client(config));
 export const handler = middy<S3Event, { files: number }>()
   .use(lambdaLogContext())
   .use(publishMetrics())

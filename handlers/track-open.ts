@@ -5,13 +5,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { withDeadline } from '../domain/cache';
 import { StoreUnavailableError } from '../domain/errors';
-import { TokenRewards } from '../domain/rewards';
+import type { TokenRewards } from '../domain/rewards';
 import { nowSeconds } from '../domain/time';
 import { readConfig } from './shared/config';
 import type { HttpResult } from './shared/http';
 import { describeError, lambdaLogContext, logger } from './shared/logger';
 import { count, publishMetrics } from './shared/metrics';
-import { createStores } from './shared/stores';
+import { createStores, tokenRewards } from './shared/stage';
 
 /** A 1×1 transparent GIF (43 bytes). */
 export const PIXEL_GIF = Buffer.from(
@@ -59,9 +59,7 @@ export function createTrackOpen(rewards: TokenRewards, clock: () => number = now
 
 const config = readConfig();
 const stores = createStores(config);
-export const trackOpen = createTrackOpen(
-  new TokenRewards(stores.tenants, stores.ledger, nowSeconds, config.assignmentTtlSeconds),
-);
+export const trackOpen = createTrackOpen(tokenRewards(stores));
 export const handler = middy<APIGatewayProxyEventV2, HttpResult>()
   .use(lambdaLogContext())
   .use(publishMetrics())

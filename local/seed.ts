@@ -1,12 +1,13 @@
 // What the local stack puts in place: the table, the `demo` tenant, `.weft/local-tenant.json` and the banner
 // with the Connected Content snippet. Loads the AWS SDK: import it once serverless is already starting.
-import { DynamoDbTenantStore } from '../adapters/dynamodb/dynamodb-tenant-store';
+
 import { ensureTable } from '../adapters/dynamodb/table';
 import { ConflictError } from '../domain/errors';
 import type { TenantStore } from '../domain/ports/tenant-store';
 import { connectedContentSnippet, formatSnippet } from '../domain/snippet';
 import { type IssuedCredentials, issueTenant, rotateTenant, tokenMatches } from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
+import { createStores, storeConfig } from '../handlers/shared/stage';
 import {
   BUCKET,
   type Config,
@@ -36,7 +37,7 @@ export async function seedTable(config: Config): Promise<DemoTenant> {
   const client = localDynamoDbClient(dynamodbEndpoint(config));
   try {
     await ensureTable(client, TABLE);
-    const store = new DynamoDbTenantStore(client, TABLE);
+    const store = createStores(storeConfig(TABLE), client).tenantStore;
     const saved = await readLocalTenant(config.dataDir);
     return (await savedTokensIfValid(store, saved)) ?? (await issueDemoTenant(store));
   } finally {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
+import { reconcileTable } from '../../handlers/shared/stage';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { createRandom } from '../../simulation/random';
 import { clickRecord, clickSchema, currentsKey, writeCurrentsFile } from '../support/currents-fixtures';

@@ -9,7 +9,7 @@ import { NO_DELAY } from '../../domain/delay';
 import { changeStatus, defineExperiment, type Experiment } from '../../domain/experiment';
 import type { Tenant } from '../../domain/tenant';
 import { nowSeconds, sendBucketOf } from '../../domain/time';
-import { createStores } from '../../handlers/shared/stores';
+import { createStores } from '../../handlers/shared/stage';
 import { freshTable } from '../support/dynamodb';
 
 describe('allocation snapshot on DynamoDB Local', () => {

@@ -10,12 +10,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
-import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
 import { StoreUnavailableError } from '../../domain/errors';
 import { createIngestCurrents } from '../../handlers/ingest-currents';
 import { createSelectContent } from '../../handlers/select-content';
 import { httpHandler } from '../../handlers/shared/http';
-import { createStores } from '../../handlers/shared/stores';
+import { createStores, reconcileTable } from '../../handlers/shared/stage';
 import { clickRecord, clickSchema, currentsKey, writeCurrentsFile } from '../support/currents-fixtures';
 import { bearer, httpEvent, lambdaContext, parseJson, s3Event } from '../support/events';
 import { startLocalS3 } from '../support/local-s3';
@@ -81,12 +80,12 @@ describe('fault injection', () => {
       setTimeout(() => body.destroy(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })), 20);
       return { Body: body };
     });
-    const failing = createIngestCurrents(service.config, service.stores, broken);
+    const failing = createIngestCurrents(service.stores, broken);
     await expect(failing(s3Event(BUCKET, [key]))).rejects.toBeInstanceOf(StoreUnavailableError);
     // Rewards are written in batches: whatever was written before the failure stays, nothing more.
     expect(await clicks()).toBeLessThan(20);
 
-    const retry = createIngestCurrents(service.config, service.stores, s3.client);
+    const retry = createIngestCurrents(service.stores, s3.client);
     await retry(s3Event(BUCKET, [key]));
     await retry(s3Event(BUCKET, [key]));
     expect(await clicks()).toBe(20);
@@ -114,7 +113,7 @@ describe('fault injection', () => {
       return realLedger.reward(reward);
     };
     const flakyStores = { ...service.stores, ledger: flakyLedger };
-    const half = createIngestCurrents(service.config, flakyStores, s3.client);
+    const half = createIngestCurrents(flakyStores, s3.client);
     const before = await clicks();
     await expect(half(s3Event(BUCKET, [key]))).rejects.toBeInstanceOf(StoreUnavailableError);
     // Writes already in flight when the invocation failed may still land; none beyond the seven let through.
@@ -123,7 +122,7 @@ describe('fault injection', () => {
     expect(afterHalf - before).toBeGreaterThan(0);
     expect(afterHalf - before).toBeLessThanOrEqual(7);
 
-    const retry = createIngestCurrents(service.config, service.stores, s3.client);
+    const retry = createIngestCurrents(service.stores, s3.client);
     await retry(s3Event(BUCKET, [key]));
     expect((await clicks()) - before).toBe(20);
     expect(await drift()).toBe(0);

@@ -7,10 +7,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
-import { reconcileTable } from '../../adapters/dynamodb/reconcile-table';
 import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
 import { StoreUnavailableError } from '../../domain/errors';
 import type { NewAssignment } from '../../domain/ports/assignment-ledger';
+import { reconcileTable } from '../../handlers/shared/stage';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { freshTable } from '../support/dynamodb';
 

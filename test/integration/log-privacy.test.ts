@@ -25,7 +25,7 @@ import { createAdmin } from '../../handlers/admin';
 import { createSelectContent } from '../../handlers/select-content';
 import { httpHandler } from '../../handlers/shared/http';
 import { logger } from '../../handlers/shared/logger';
-import { createStores } from '../../handlers/shared/stores';
+import { createStores } from '../../handlers/shared/stage';
 import { createTrackOpen } from '../../handlers/track-open';
 import { localDynamoDbClient } from '../../local/dynamodb-local';
 import { bearer, httpEvent, lambdaContext, parseJson } from '../support/events';

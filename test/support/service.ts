@@ -6,7 +6,7 @@ import { nowSeconds } from '../../domain/time';
 import { createAdmin } from '../../handlers/admin';
 import { createSelectContent } from '../../handlers/select-content';
 import { httpHandler } from '../../handlers/shared/http';
-import { createStores } from '../../handlers/shared/stores';
+import { createStores } from '../../handlers/shared/stage';
 import { createTrackOpen } from '../../handlers/track-open';
 import { freshTable } from './dynamodb';
 import { bearer, type HttpEventInput, httpEvent, lambdaContext, parseJson } from './events';

@@ -6,7 +6,7 @@ import { issueTenant } from '../../domain/tenant';
 import { createSelectContent } from '../../handlers/select-content';
 import type { Config } from '../../handlers/shared/config';
 import { httpHandler } from '../../handlers/shared/http';
-import { createStores } from '../../handlers/shared/stores';
+import { createStores } from '../../handlers/shared/stage';
 import { bearer, httpEvent, lambdaContext, parseJson } from '../support/events';
 
 const config: Config = {
