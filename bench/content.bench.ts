@@ -20,7 +20,7 @@ import { signTrackingToken, verifyTrackingToken } from '../domain/tracking-token
 import { createSelectContent } from '../handlers/select-content';
 import type { Config } from '../handlers/shared/config';
 import { httpHandler } from '../handlers/shared/http';
-import { createStores } from '../handlers/shared/stores';
+import { createStores } from '../handlers/shared/stage';
 import { localDynamoDbClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { httpEvent, lambdaContext } from '../test/support/events';
 import { compareCpu, measureCpu, ratioLine } from './harness';

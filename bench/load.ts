@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import autocannon from 'autocannon';
 import { DynamoDbLedger } from '../adapters/dynamodb/dynamodb-ledger';
-import { reconcileTable } from '../adapters/dynamodb/reconcile-table';
+import { reconcileTable } from '../handlers/shared/stage';
 import { localDynamoDbClient } from '../local/dynamodb-local';
 import { startLocalStack } from '../test/support/local-stack';
 
