@@ -109,13 +109,13 @@ export class ContentService {
    * valid token learns nothing about which parameters are valid (401 before 400).
    */
   async select(
-    authorization: string | undefined,
+    bearerToken: string | null,
     requested: ContentRequest | (() => ContentRequest),
   ): Promise<ContentAnswer> {
     const deadline = Date.now() + this.deps.budgetMs;
     let tenant: Tenant;
     try {
-      tenant = await this.deps.tenants.authenticate(authorization, 'connect', deadline);
+      tenant = await this.deps.tenants.authenticate(bearerToken, 'connect', deadline);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       const request = typeof requested === 'function' ? requested() : requested;

@@ -58,13 +58,7 @@ export class TenantDirectory {
   }
 
   /** The tenant a bearer token belongs to, if the token is genuine and of the wanted scope. */
-  async authenticate(
-    authorization: string | undefined,
-    scope: TokenScope,
-    deadlineMs?: number,
-  ): Promise<Tenant> {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-    const token = match?.[1];
+  async authenticate(token: string | null, scope: TokenScope, deadlineMs?: number): Promise<Tenant> {
     const claimed = token ? parseBearerToken(token) : null;
     if (!token || !claimed || claimed.scope !== scope) throw new UnauthorizedError();
     const tenant = await this.byId(claimed.tenantId, deadlineMs);

@@ -7,7 +7,7 @@ import { connectedContentSnippet } from '../domain/snippet';
 import type { Tenant } from '../domain/tenant';
 import { experimentView, ingestionFileView } from '../domain/views';
 import { type Config, readConfig } from './shared/config';
-import { type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
+import { bearerToken, type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { openApiDocument } from './shared/openapi';
 import { matchRoute, type RouteKey } from './shared/routes';
 import { adminService, createStores, type Stores } from './shared/stage';
@@ -69,14 +69,13 @@ export function createAdmin(config: Config, stores: Stores) {
     if (request.routeKey === 'GET /openapi.json') return json(200, openApiDocument);
     const route = routes[request.routeKey as AdminRoute];
     if (route) {
-      const tenant = await stores.tenants.authenticate(request.headers.authorization, 'admin');
+      const tenant = await stores.tenants.authenticate(bearerToken(request), 'admin');
       return route(tenant, request, safeDecode(request.pathParameters.id ?? ''));
     }
     // Only reached off API Gateway (which answers unknown routes itself): tell a wrong method from a wrong path.
     const matched = matchRoute(request.method, request.path);
     if (matched.routeKey === null && matched.allowed.length > 0) {
-      if (request.path !== '/openapi.json')
-        await stores.tenants.authenticate(request.headers.authorization, 'admin');
+      if (request.path !== '/openapi.json') await stores.tenants.authenticate(bearerToken(request), 'admin');
       throw new MethodNotAllowedError(request.method);
     }
     throw new NotFoundError('route');

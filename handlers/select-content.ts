@@ -6,7 +6,7 @@ import { validateExperimentId } from '../domain/experiment';
 import { recipientDigest } from '../domain/recipient';
 import { createDynamoDbClient } from './shared/clients';
 import { type Config, readConfig } from './shared/config';
-import { type HttpRequest, type HttpResult, httpHandler, queryParam } from './shared/http';
+import { bearerToken, type HttpRequest, type HttpResult, httpHandler, queryParam } from './shared/http';
 import { RenderedVariants } from './shared/rendered-variants';
 import { type ContentStores, contentService, createStores } from './shared/stage';
 
@@ -18,7 +18,7 @@ export function createSelectContent(config: Config, stores: ContentStores, conte
   const rendered = new RenderedVariants();
 
   return async function selectContent(request: HttpRequest, _context?: Context): Promise<HttpResult> {
-    const answer: ContentAnswer = await service.select(request.headers.authorization, () => {
+    const answer: ContentAnswer = await service.select(bearerToken(request), () => {
       const experimentId = validateExperimentId(
         queryParam(request, 'experiment', { required: true, maxLength: 64 }),
       );

@@ -31,6 +31,7 @@ import type { CounterReader, CounterReadOptions, SendBucketCount } from '../../d
 import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import { sendBucketOf } from '../../domain/time';
+import { newAssignmentPut, toAssignment } from './assignment-items';
 import { type Item, key, n, num, s, str } from './attributes';
 import { storeFailure } from './errors';
 import { DELAY_SHARDS, keys } from './keys';
@@ -39,26 +40,6 @@ import { ShardCounts } from './shard-counts';
 const BATCH_GET_LIMIT = 100;
 /** Transactions touching a busy counter can be cancelled by a concurrent one; they are retried this often. */
 const CONFLICT_RETRIES = 5;
-
-function toAssignment(k: AssignmentKey, item: Item | undefined): Assignment | null {
-  const variantId = str(item, 'variant');
-  if (!item || !variantId) return null;
-  return {
-    tenantId: k.tenantId,
-    experimentId: k.experimentId,
-    recipientKey: k.recipientKey,
-    variantId,
-    sentAt: num(item, 'sent_at') ?? 0,
-    campaignId: str(item, 'campaign'),
-    openedAt: num(item, 'opened_at'),
-    clickedAt: num(item, 'clicked_at'),
-  };
-}
-
-function parseAssignmentPk(pk: string): AssignmentKey | null {
-  const match = /^T#([^#]+)#E#([^#]+)#R#(.+)$/.exec(pk);
-  return match ? { tenantId: match[1]!, experimentId: match[2]!, recipientKey: match[3]! } : null;
-}
 
 export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayReader, LedgerMaintenance {
   /** Campaign links this container already wrote: written once, not with every send (bounded: ~200 B each). */
@@ -107,19 +88,10 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
     const campaignLink = a.campaignId ? `${a.tenantId}#${a.campaignId}#${a.experimentId}` : null;
     const items: TransactWriteItem[] = [
       {
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...key(keys.assignment(a.tenantId, a.experimentId, a.recipientKey)),
-            variant: s(a.variantId),
-            sent_at: n(a.sentAt),
-            expires_at: n(a.expiresAt),
-            ...(a.campaignId ? { campaign: s(a.campaignId) } : {}),
-            ...(a.dispatchId ? { dispatch: s(a.dispatchId) } : {}),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
+        Put: newAssignmentPut(this.tableName, a, {
+          ...(a.campaignId ? { campaign: s(a.campaignId) } : {}),
+          ...(a.dispatchId ? { dispatch: s(a.dispatchId) } : {}),
+        }),
       },
       await this.counterUpdate(a, a.sentAt, a.variantId, ['sends'], options.signal),
     ];
@@ -199,7 +171,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
             new BatchGetItemCommand({ RequestItems: request }),
           );
           for (const item of result.Responses?.[this.tableName] ?? []) {
-            const parsed = parseAssignmentPk(str(item, 'pk') ?? '');
+            const parsed = keys.parseAssignmentPk(str(item, 'pk') ?? '');
             const assignment = parsed ? toAssignment(parsed, item) : null;
             if (assignment) found.push(assignment);
           }
@@ -270,18 +242,11 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
   private async sendWithReward(r: Reward): Promise<TransactWriteItem[]> {
     return [
       {
-        Put: {
-          TableName: this.tableName,
-          Item: {
-            ...key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
-            variant: s(r.variantId),
-            sent_at: n(r.sentAt),
-            expires_at: n(r.expiresAt ?? r.sentAt),
-            [r.kind === 'open' ? 'opened_at' : 'clicked_at']: n(r.at),
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
+        Put: newAssignmentPut(
+          this.tableName,
+          { ...r, expiresAt: r.expiresAt ?? r.sentAt },
+          { [r.kind === 'open' ? 'opened_at' : 'clicked_at']: n(r.at) },
+        ),
       },
       await this.counterUpdate(r, r.sentAt, r.variantId, ['sends', r.kind === 'open' ? 'opens' : 'clicks']),
       this.delayUpdate(r),
@@ -301,9 +266,8 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
             }),
           );
           for (const item of result.Items ?? []) {
-            const bucket = Number((str(item, 'sk') ?? '').slice(2));
-            if (Number.isInteger(bucket) && bucket >= 0 && bucket < counts.length)
-              counts[bucket]! += num(item, 'n') ?? 0;
+            const bucket = keys.parseDelaySk(str(item, 'sk') ?? '');
+            if (bucket !== null && bucket < counts.length) counts[bucket]! += num(item, 'n') ?? 0;
           }
         }),
       );
@@ -330,7 +294,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
         throw storeFailure('assignment scan', error);
       }
       yield (page.Items ?? []).flatMap((item) => {
-        const parsed = parseAssignmentPk(str(item, 'pk') ?? '');
+        const parsed = keys.parseAssignmentPk(str(item, 'pk') ?? '');
         const assignment = parsed ? toAssignment(parsed, item) : null;
         return assignment ? [assignment] : [];
       });

@@ -71,6 +71,15 @@ export const keys = {
     pk: `T#${tenantId}#INGEST`,
     sk: `F#${String(atMs).padStart(15, '0')}#${objectKey}`,
   }),
+  parseAssignmentPk(pk: string): { tenantId: string; experimentId: string; recipientKey: string } | null {
+    const match = /^T#([^#]+)#E#([^#]+)#R#(.+)$/.exec(pk);
+    return match ? { tenantId: match[1]!, experimentId: match[2]!, recipientKey: match[3]! } : null;
+  },
+  /** The delay-histogram bucket of a delay item's sort key (`B#<bucket>`). */
+  parseDelaySk(sk: string): number | null {
+    const bucket = sk.startsWith('B#') ? Number(sk.slice(2)) : Number.NaN;
+    return Number.isInteger(bucket) && bucket >= 0 ? bucket : null;
+  },
   parseCounterSk(sk: string): { bucketStart: number; variantId: string } | null {
     const match = /^B#(\d+)#V#(.+)$/.exec(sk);
     return match ? { bucketStart: Number(match[1]), variantId: match[2]! } : null;

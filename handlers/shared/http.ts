@@ -114,6 +114,12 @@ export function httpHandler(core: HttpCore) {
     });
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or null (HTTP knows headers; the domain knows tokens). */
+export function bearerToken(request: HttpRequest): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  return match?.[1] ?? null;
+}
+
 /** A required query parameter, bounded in length; its absence or excess is a 400 naming it. */
 export function queryParam(
   request: HttpRequest,

@@ -27,7 +27,7 @@ import { readTrackingToken, verifyTrackingToken } from '../../domain/tracking-to
 const NOW = 1_767_225_600; // 2026-01-01T00:00:00Z
 const issued = issueTenant('acme', 'acme', NOW);
 const tenant = issued.tenant;
-const AUTH = `Bearer ${issued.connectToken}`;
+const AUTH = issued.connectToken;
 const variants = [
   { id: 'a', text: 'A' },
   { id: 'b', text: 'B' },

@@ -9,7 +9,6 @@ import { TenantDirectory } from '../../domain/tenant-directory';
 import { signTrackingToken } from '../../domain/tracking-token';
 
 const NOW = 1_767_225_600;
-const bearer = (token: string) => `Bearer ${token}`;
 
 function world() {
   const store = new MemoryTenantStore();
@@ -44,9 +43,9 @@ describe('tenant issue and rotate, on MemoryTenantStore', () => {
     expect(JSON.stringify(stored)).not.toContain(issued.adminToken.split('.')[2]);
     expect(await w.store.findByFolder('acme-folder')).toEqual(issued.tenant);
     const directory = w.directory();
-    expect(await directory.authenticate(bearer(issued.connectToken), 'connect')).toEqual(issued.tenant);
-    expect(await directory.authenticate(bearer(issued.adminToken), 'admin')).toEqual(issued.tenant);
-    await expect(directory.authenticate(bearer(issued.connectToken), 'admin')).rejects.toBeInstanceOf(
+    expect(await directory.authenticate(issued.connectToken, 'connect')).toEqual(issued.tenant);
+    expect(await directory.authenticate(issued.adminToken, 'admin')).toEqual(issued.tenant);
+    await expect(directory.authenticate(issued.connectToken, 'admin')).rejects.toBeInstanceOf(
       UnauthorizedError,
     );
   });
@@ -63,7 +62,7 @@ describe('tenant issue and rotate, on MemoryTenantStore', () => {
 
     expect(sameId).toBeInstanceOf(ConflictError);
     expect(sameFolder).toMatchObject({ code: 'folder_taken' });
-    expect(await w.directory().authenticate(bearer(first.adminToken), 'admin')).toMatchObject({ id: 'acme' });
+    expect(await w.directory().authenticate(first.adminToken, 'admin')).toMatchObject({ id: 'acme' });
   });
 
   it('rotation: old bearer tokens stop working, new ones work; folder and recipient key stay', async () => {
@@ -80,12 +79,12 @@ describe('tenant issue and rotate, on MemoryTenantStore', () => {
       [issued.connectToken, 'connect'],
       [issued.adminToken, 'admin'],
     ] as const) {
-      await expect(directory.authenticate(bearer(token), scope)).rejects.toBeInstanceOf(UnauthorizedError);
+      await expect(directory.authenticate(token, scope)).rejects.toBeInstanceOf(UnauthorizedError);
     }
-    expect(await directory.authenticate(bearer(rotated.connectToken), 'connect')).toMatchObject({
+    expect(await directory.authenticate(rotated.connectToken, 'connect')).toMatchObject({
       id: 'acme',
     });
-    expect(await directory.authenticate(bearer(rotated.adminToken), 'admin')).toMatchObject({ id: 'acme' });
+    expect(await directory.authenticate(rotated.adminToken, 'admin')).toMatchObject({ id: 'acme' });
     expect(await w.store.get('acme')).toMatchObject({
       folder: 'acme',
       recipientKey: issued.tenant.recipientKey,
