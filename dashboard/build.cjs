@@ -1,4 +1,5 @@
-// Bundles dashboard/src with Chart.js (the `chart.js` package) into dashboard/dist/app.js, the script the dashboard
+// Bundles dashboard/src with Chart.js (the `chart.js` package) into dashboard/dist/app.js, and dashboard/styles/
+// (index.css and the files it `@import`s) into dashboard/dist/style.css: the script and the one stylesheet the dashboard
 // function serves. Never committed; built by `npm run build:dashboard`, by the tests' global setup and, as a
 // serverless plugin listed before serverless-esbuild, before every package, deploy and offline start (offline
 // also rebuilds on every edit), so no stale bundle is ever served or shipped.
@@ -8,38 +9,45 @@ const { mkdirSync, readFileSync, renameSync, writeFileSync } = require('node:fs'
 const path = require('node:path');
 const esbuild = require('esbuild');
 
-const ENTRY = path.join(__dirname, 'src', 'main.js');
-const OUTFILE = path.join(__dirname, 'dist', 'app.js');
+const OUTDIR = path.join(__dirname, 'dist');
+/** Output name (without extension) → entry: dist/app.js and dist/style.css. */
+const ENTRIES = {
+  app: path.join(__dirname, 'src', 'main.js'),
+  style: path.join(__dirname, 'styles', 'index.css'),
+};
 
 /**
- * Writes the bundle only when it changed, through a rename: parallel stacks and test runs rebuild side by side,
- * and a handler reading the file must never see half of it.
+ * Writes each output only when it changed, through a rename: parallel stacks and test runs rebuild side by side,
+ * and a handler reading a file must never see half of it.
  */
 const writeWhenChanged = {
   name: 'write-when-changed',
   setup(build) {
     build.onEnd((result) => {
-      const output = result.errors.length === 0 ? result.outputFiles?.[0] : undefined;
-      if (!output) return;
-      let current;
-      try {
-        current = readFileSync(OUTFILE);
-      } catch {
-        current = undefined;
-      }
-      if (current?.equals(output.contents)) return;
-      mkdirSync(path.dirname(OUTFILE), { recursive: true });
-      const temporary = `${OUTFILE}.${process.pid}.tmp`;
-      writeFileSync(temporary, output.contents);
-      renameSync(temporary, OUTFILE);
+      if (result.errors.length > 0) return;
+      for (const output of result.outputFiles ?? []) writeIfChanged(output.path, output.contents);
     });
   },
 };
 
+function writeIfChanged(file, contents) {
+  let current;
+  try {
+    current = readFileSync(file);
+  } catch {
+    current = undefined;
+  }
+  if (current?.equals(contents)) return;
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
+}
+
 /** @type {import('esbuild').BuildOptions} */
 const OPTIONS = {
-  entryPoints: [ENTRY],
-  outfile: OUTFILE,
+  entryPoints: ENTRIES,
+  outdir: OUTDIR,
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -52,10 +60,10 @@ const OPTIONS = {
   plugins: [writeWhenChanged],
 };
 
-/** Builds dist/app.js once; rejects (after esbuild prints why) when the sources do not build. */
+/** Builds dist/app.js and dist/style.css once; rejects (after esbuild prints why) when the sources do not build. */
 async function buildDashboard() {
   const result = await esbuild.build(OPTIONS);
-  return { outfile: OUTFILE, bytes: result.outputFiles[0].contents.length };
+  return result.outputFiles.map((output) => ({ outfile: output.path, bytes: output.contents.length }));
 }
 
 /** Builds, then keeps rebuilding on every change to the sources until the process ends. */
@@ -88,16 +96,22 @@ class DashboardBuildPlugin {
   }
 
   async build() {
-    const { bytes } = await buildDashboard();
-    this.log.verbose?.(`dashboard: built dashboard/dist/app.js (${bytes} bytes)`);
+    const outputs = await buildDashboard();
+    this.log.verbose?.(`dashboard: built ${outputs.map(describe).join(', ')}`);
   }
 
   /** Offline serves the working tree, so the bundle follows the sources while it runs. */
   async watch() {
     this.watching ??= watchDashboard();
     await this.watching;
-    this.log.verbose?.('dashboard: built dashboard/dist/app.js; rebuilding on changes to dashboard/src');
+    this.log.verbose?.(
+      'dashboard: built dashboard/dist/app.js and style.css; rebuilding on changes to dashboard/src and styles',
+    );
   }
+}
+
+function describe({ outfile, bytes }) {
+  return `${path.relative(process.cwd(), outfile)} (${bytes} bytes)`;
 }
 
 module.exports = DashboardBuildPlugin;
@@ -106,7 +120,7 @@ module.exports.watchDashboard = watchDashboard;
 
 if (require.main === module) {
   buildDashboard().then(
-    ({ outfile, bytes }) => console.log(`${path.relative(process.cwd(), outfile)}: ${bytes} bytes`),
+    (outputs) => console.log(outputs.map(describe).join('\n')),
     () => {
       process.exitCode = 1;
     },

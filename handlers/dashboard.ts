@@ -13,12 +13,13 @@ type Result = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers:
 
 /**
  * What each servable file is and where it lies under `dashboard/`; anything not listed here is a 404, so `..` can
- * never reach the disk. `app.js` is the bundle of `dashboard/src/` and Chart.js that `dashboard/build.cjs` writes.
+ * never reach the disk. `dashboard/build.cjs` writes both built files: `app.js` bundles `dashboard/src/` with Chart.js,
+ * `style.css` bundles `dashboard/styles/`.
  */
 const FILES = {
   'index.html': { file: 'index.html', type: 'text/html; charset=utf-8', cache: 'no-cache' },
   'app.js': { file: 'dist/app.js', type: 'text/javascript; charset=utf-8', cache: 'public, max-age=300' },
-  'style.css': { file: 'style.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
+  'style.css': { file: 'dist/style.css', type: 'text/css; charset=utf-8', cache: 'public, max-age=300' },
 } as const;
 
 export type DashboardFileName = keyof typeof FILES;

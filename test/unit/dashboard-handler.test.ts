@@ -119,7 +119,7 @@ describe('dashboard handler', () => {
 
   it.each([
     ['app.js', 'dist/app.js', 'text/javascript; charset=utf-8'],
-    ['style.css', 'style.css', 'text/css; charset=utf-8'],
+    ['style.css', 'dist/style.css', 'text/css; charset=utf-8'],
   ])('serves %s (from dashboard/%s) with its type and a short max-age', async (name, file, type) => {
     const result = await invoke(httpEvent(`/dashboard/assets/${name}`));
 
@@ -131,7 +131,7 @@ describe('dashboard handler', () => {
   });
 
   it('deploys exactly the files it serves: the page, the stylesheet and the bundle, no sources', () => {
-    expect([...DASHBOARD_FILE_PATHS].sort()).toEqual(['dist/app.js', 'index.html', 'style.css']);
+    expect([...DASHBOARD_FILE_PATHS].sort()).toEqual(['dist/app.js', 'dist/style.css', 'index.html']);
   });
 
   it('prefers the {file+} path parameter, decoded', async () => {
