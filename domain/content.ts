@@ -290,7 +290,8 @@ export class ContentService {
   ): Promise<void> {
     if (state.stale || !snapshotDue(experiment, state.head.snapshot, now)) return;
     // Held by a recomputing container, or published and not yet due: unless an edit made it obsolete.
-    const edited = state.head.snapshot?.experimentVersion !== experiment.version;
+    const edited =
+      state.head.snapshot !== null && state.head.snapshot.experimentVersion !== experiment.version;
     if (state.head.leaseUntil > now && !edited) return;
     if ((this.recomputeTried.get(stateKey) ?? -1) >= now) return;
     this.recomputeTried.set(stateKey, now);

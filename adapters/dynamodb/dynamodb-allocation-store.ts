@@ -55,21 +55,27 @@ export class DynamoDbAllocationStore implements AllocationStore {
     until: number,
     options: CallOptions & { readonly experimentVersion?: number } = {},
   ): Promise<number | null> {
-    const edited = options.experimentVersion !== undefined;
+    const version = options.experimentVersion;
     try {
       const result = await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: key(keys.head(tenantId, experimentId)),
-          UpdateExpression: 'SET lease_until = :until ADD lease_epoch :one',
-          ConditionExpression: edited
-            ? 'attribute_not_exists(lease_until) OR lease_until <= :now OR attribute_not_exists(snapshot_version) OR snapshot_version <> :version'
-            : 'attribute_not_exists(lease_until) OR lease_until <= :now',
+          UpdateExpression:
+            version === undefined
+              ? 'SET lease_until = :until ADD lease_epoch :one'
+              : 'SET lease_until = :until, lease_version = :version ADD lease_epoch :one',
+          // Free, or (after an edit) the published snapshot is of another version and nobody holds the lease
+          // for this one yet: an edit is followed at once, by one container.
+          ConditionExpression:
+            version === undefined
+              ? 'attribute_not_exists(lease_until) OR lease_until <= :now'
+              : 'attribute_not_exists(lease_until) OR lease_until <= :now OR (snapshot_version <> :version AND (attribute_not_exists(lease_version) OR lease_version <> :version))',
           ExpressionAttributeValues: {
             ':until': n(until),
             ':now': n(now),
             ':one': n(1),
-            ...(edited ? { ':version': n(options.experimentVersion ?? 0) } : {}),
+            ...(version === undefined ? {} : { ':version': n(version) }),
           },
           ReturnValues: 'UPDATED_NEW',
         }),
@@ -93,12 +99,14 @@ export class DynamoDbAllocationStore implements AllocationStore {
     const update = {
       TableName: this.tableName,
       Key: key(keys.head(tenantId, experimentId)),
-      UpdateExpression: 'SET #snapshot = :snapshot, lease_until = :zero',
+      // Held until the snapshot is next due: containers whose head predates this publish do not recompute again.
+      UpdateExpression: 'SET #snapshot = :snapshot, snapshot_version = :version, lease_until = :due',
       ConditionExpression: 'lease_epoch = :epoch',
       ExpressionAttributeNames: { '#snapshot': 'snapshot' },
       ExpressionAttributeValues: {
         ':snapshot': s(JSON.stringify(snapshot)),
-        ':zero': n(0),
+        ':version': n(snapshot.experimentVersion),
+        ':due': n(snapshot.nextDueAt ?? 0),
         ':epoch': n(epoch),
       },
     };

@@ -101,7 +101,10 @@ export class MemoryExperimentStore implements ExperimentStore {
 
 /** The head of each experiment: the definition version comes from the experiment store, as one item would. */
 export class MemoryAllocationStore implements AllocationStore {
-  private readonly heads = new Map<string, { snapshot: string | null; leaseUntil: number; epoch: number }>();
+  private readonly heads = new Map<
+    string,
+    { snapshot: string | null; leaseUntil: number; epoch: number; leaseVersion?: number }
+  >();
   private readonly settledCounts = new Map<string, string>();
   /** Store calls made so far. */
   calls = 0;
@@ -140,10 +143,15 @@ export class MemoryAllocationStore implements AllocationStore {
     const publishedVersion = entry.snapshot
       ? (JSON.parse(entry.snapshot) as AllocationSnapshot).experimentVersion
       : null;
+    const version = options.experimentVersion;
+    // After an edit the lease may be taken over once per new version (the table records lease_version).
     const edited =
-      options.experimentVersion !== undefined &&
-      (publishedVersion === null || publishedVersion !== options.experimentVersion);
+      version !== undefined &&
+      publishedVersion !== null &&
+      publishedVersion !== version &&
+      entry.leaseVersion !== version;
     if (entry.leaseUntil > now && !edited) return null;
+    if (version !== undefined) entry.leaseVersion = version;
     entry.leaseUntil = until;
     entry.epoch += 1;
     return entry.epoch;

@@ -137,6 +137,29 @@ describe.each(
       expect(epochs.filter((e) => e !== null)).toEqual([1]);
     });
 
+    it('published holds until next due; an edit takes over once per new version; no snapshot, no takeover', async () => {
+      await experiments.save(experiment('spring'));
+      // No snapshot yet: a version does not let anyone past a held lease.
+      expect(await allocations.acquireLease('t', 'spring', NOW, NOW + 30, { experimentVersion: 1 })).toBe(1);
+      expect(
+        await allocations.acquireLease('t', 'spring', NOW, NOW + 30, { experimentVersion: 1 }),
+      ).toBeNull();
+      expect(
+        await allocations.publish('t', 'spring', 1, { ...snapshot(1, 0.5), nextDueAt: NOW + 60 }, null),
+      ).toBe(true);
+      expect(await allocations.head('t', 'spring')).toMatchObject({ leaseUntil: NOW + 60 });
+      expect(
+        await allocations.acquireLease('t', 'spring', NOW + 5, NOW + 35, { experimentVersion: 1 }),
+      ).toBeNull();
+      // Version 2 (an edit): one container takes over at once, the next one for version 2 is refused.
+      expect(await allocations.acquireLease('t', 'spring', NOW + 5, NOW + 35, { experimentVersion: 2 })).toBe(
+        2,
+      );
+      expect(
+        await allocations.acquireLease('t', 'spring', NOW + 6, NOW + 36, { experimentVersion: 2 }),
+      ).toBeNull();
+    });
+
     it('leases are per experiment and tenant, and work before the experiment is saved', async () => {
       expect(await allocations.acquireLease('t', 'spring', NOW, NOW + 30)).toBe(1);
       expect(await allocations.acquireLease('t', 'autumn', NOW, NOW + 30)).toBe(1);

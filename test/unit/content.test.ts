@@ -318,6 +318,19 @@ describe('ContentService', () => {
     expect(reads).toBe(2);
   });
 
+  it('a cold fleet with no snapshot yet recomputes once, not once per container', async () => {
+    const { container, ledger } = await world({ refresh_seconds: 5, min_sends: 0 });
+    let reads = 0;
+    const read = ledger.read.bind(ledger);
+    ledger.read = (t, e, o) => {
+      reads++;
+      return read(t, e, o);
+    };
+    const fleet = Array.from({ length: 10 }, () => container());
+    await Promise.all(fleet.map((c, i) => c.select(`cold-${i}`)));
+    expect(reads).toBe(1);
+  });
+
   it('an edit does not wait for the next refresh: the first new recipient after it recomputes', async () => {
     const { container, ledger, experiments, advance, allocations } = await world({
       refresh_seconds: 60,
