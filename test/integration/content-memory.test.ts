@@ -2,11 +2,8 @@
 // bound by the largest definitions the API accepts, the heap they hold stays under half the function's memory.
 // Each measurement runs in a child process of its own (bench/content-memory.ts), both at once: ~30 s.
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type ContentMemoryReport,
-  FUNCTION_MEMORY_MB,
-  measureContentMemory,
-} from '../../bench/content-memory';
+import { measureContentMemory } from '../../bench/content-memory';
+import { type ContentMemoryReport, FUNCTION_MEMORY_MB } from '../../bench/content-memory-measure';
 import { CONTENT_CACHE_BYTES } from '../../domain/content';
 import { RENDERED_CACHE_BYTES } from '../../handlers/shared/rendered-variants';
 

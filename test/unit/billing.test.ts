@@ -7,15 +7,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import {
-  applyUpdate,
-  billCommand,
-  type Item,
-  type ItemSizes,
-  itemBytes,
-  numberBytes,
-  reportedUnits,
-} from '../../bench/billing';
+import { reportedUnits } from '../../bench/billing-cross-check';
+import { applyUpdate, type Item, itemBytes, numberBytes } from '../../bench/billing-item-size';
+import { billCommand, type ItemSizes } from '../../bench/billing-units';
 
 const TABLE = 'weft';
 
