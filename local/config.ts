@@ -26,6 +26,8 @@ export interface Config {
   readonly esbuildDir: string;
   readonly verbose: boolean;
   readonly stopOnStdinEnd: boolean;
+  /** Content workers warmed at start (serverless-offline starts one per concurrent request). */
+  readonly warmContentWorkers: number;
 }
 
 /** The port of each setting, for messages that name the variable to change. */
@@ -58,6 +60,7 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     esbuildDir: normalize(env['WEFT_ESBUILD_DIR'] || '.esbuild'),
     verbose: env['WEFT_VERBOSE'] === '1',
     stopOnStdinEnd: env['WEFT_STOP_ON_STDIN_END'] === '1',
+    warmContentWorkers: Math.min(64, Math.max(1, Math.floor(Number(env['WEFT_WARM_CONTENT_WORKERS']) || 16))),
   };
   const ports = portSettings(config).map(([value]) => value);
   if (new Set(ports).size !== ports.length) {

@@ -37,9 +37,14 @@ async function main(): Promise<void> {
 
     await waitForHttp(`${localUrl(config)}/dashboard`, stack);
     const offlineTook = since(started);
+    // serverless-offline starts a worker ("container") per concurrent request; a cold one takes seconds on a
+    // small machine before the handler runs. Warm as many content workers as Braze's connections will use,
+    // as provisioned concurrency would on AWS, so a broadcast's first burst is answered inside the budget.
     await Promise.all([
       warm(localUrl(config), '/v1/pixel/warmup.gif'),
-      warm(localUrl(config), '/v1/content?experiment=warmup&recipient=warmup', demo.connect_token),
+      ...Array.from({ length: config.warmContentWorkers }, () =>
+        warm(localUrl(config), '/v1/content?experiment=warmup&recipient=warmup', demo.connect_token),
+      ),
       warm(localUrl(config), '/v1/experiments', demo.admin_token),
     ]);
 
