@@ -134,13 +134,21 @@ export class ContentService {
 
     const key = recipientKey(tenant.recipientKey, request.recipientDigest);
     const assignmentKey = { tenantId: tenant.id, experimentId: request.experimentId, recipientKey: key };
-    // The assignment read runs beside the state check: both are one round trip.
-    const existingRead = withDeadline(
-      deadline,
-      (signal) => this.deps.ledger.find(assignmentKey, { signal }),
-      timeout,
-    );
-    existingRead.catch(() => {});
+    const readExisting = () => {
+      const read = withDeadline(
+        deadline,
+        (signal) => this.deps.ledger.find(assignmentKey, { signal }),
+        timeout,
+      );
+      read.catch(() => {});
+      return read;
+    };
+    // The assignment read runs beside the state check (both one round trip), unless this container remembers
+    // the recipient: then it is only needed if the definition moved, and a repeat costs no read.
+    const remembersRecipient = state?.experiment
+      ? this.answers.get(answerKey(state.experiment, request.recipientDigest)) !== undefined
+      : false;
+    let existingRead = remembersRecipient ? null : readExisting();
     if (!state || now >= state.checkAt) {
       try {
         state = await this.refreshState(tenant.id, request.experimentId, state, deadline, now);
@@ -158,6 +166,7 @@ export class ContentService {
 
     let existing: Assignment | null | undefined;
     try {
+      existingRead ??= readExisting();
       existing = await existingRead;
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;

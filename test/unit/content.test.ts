@@ -81,6 +81,17 @@ async function world(body: Record<string, unknown> = {}) {
   };
 }
 
+/** How many counter reads (recomputes) the ledger has served since this call. */
+function countCounterReads(ledger: MemoryLedger): () => number {
+  let reads = 0;
+  const read = ledger.read.bind(ledger);
+  ledger.read = (t, e, o) => {
+    reads++;
+    return read(t, e, o);
+  };
+  return () => reads;
+}
+
 describe('ContentService', () => {
   it('spreads 300 new recipients evenly over 3 variants during burn-in', async () => {
     const { container, sends } = await world();
@@ -301,34 +312,24 @@ describe('ContentService', () => {
 
   it('a container holding a head read before the last publish does not recompute again', async () => {
     const { container, ledger, advance } = await world({ refresh_seconds: 5, min_sends: 0 });
-    let reads = 0;
-    const read = ledger.read.bind(ledger);
-    ledger.read = (t, e, o) => {
-      reads++;
-      return read(t, e, o);
-    };
+    const counterReads = countCounterReads(ledger);
     const [a, b] = [container(), container()];
     await a.select('a-0'); // computes the first snapshot at NOW
     advance(3);
     await b.select('b-0'); // b holds that head until NOW + 8
     advance(2);
     await a.select('a-1'); // due at NOW + 5: a recomputes and publishes
-    expect(reads).toBe(2);
+    expect(counterReads()).toBe(2);
     await b.select('b-1'); // b's cached head still shows the old snapshot as due; the store says not yet
-    expect(reads).toBe(2);
+    expect(counterReads()).toBe(2);
   });
 
   it('a cold fleet with no snapshot yet recomputes once, not once per container', async () => {
     const { container, ledger } = await world({ refresh_seconds: 5, min_sends: 0 });
-    let reads = 0;
-    const read = ledger.read.bind(ledger);
-    ledger.read = (t, e, o) => {
-      reads++;
-      return read(t, e, o);
-    };
+    const counterReads = countCounterReads(ledger);
     const fleet = Array.from({ length: 10 }, () => container());
     await Promise.all(fleet.map((c, i) => c.select(`cold-${i}`)));
-    expect(reads).toBe(1);
+    expect(counterReads()).toBe(1);
   });
 
   it('an edit does not wait for the next refresh: the first new recipient after it recomputes', async () => {
@@ -336,16 +337,11 @@ describe('ContentService', () => {
       refresh_seconds: 60,
       min_sends: 0,
     });
-    let reads = 0;
-    const read = ledger.read.bind(ledger);
-    ledger.read = (t, e, o) => {
-      reads++;
-      return read(t, e, o);
-    };
+    const counterReads = countCounterReads(ledger);
     const [a, b] = [container(), container()];
     await a.select('a-0');
     await b.select('b-0');
-    expect(reads).toBe(1);
+    expect(counterReads()).toBe(1);
     const stored = (await experiments.get('acme', 'spring'))!;
     await experiments.save(
       defineExperiment('acme', 'spring', { variants: variants.slice(0, 2) }, stored, NOW),
@@ -353,7 +349,7 @@ describe('ContentService', () => {
     advance(DEFINITION_MAX_AGE_SECONDS);
     await a.select('a-1');
     await b.select('b-1');
-    expect(reads).toBe(2);
+    expect(counterReads()).toBe(2);
     expect((await allocations.head('acme', 'spring')).snapshot?.experimentVersion).toBe(stored.version + 1);
   });
 
