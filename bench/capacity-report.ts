@@ -9,6 +9,7 @@ import type { Fleet, Probe, Scenario } from './capacity-traffic';
 import {
   type Campaign,
   EMAILS_PER_SECOND,
+  MACHINE_OPEN_SHARE,
   OPEN_RATE,
   REFRESH_SECONDS,
   REOPEN_RATE,
@@ -134,7 +135,7 @@ export function capacityReport(run: CapacityRun): string[] {
 
   lines.push(
     `setup: DynamoDB Local; ${main.content} content + ${main.pixel} pixel containers (own services and caches, one counted client each kind), simulated clock; ${fmt(day.counterRows, 0)} counter rows seeded for 24 h (${COUNTER_SHARDS} shards × ${VARIANTS} variants × 10-min buckets), ${fmt(hour.counterRows, 0)} for 1 h; seeding ${fmt(seeded, 0)} s`,
-    `window: ${WINDOW_SECONDS} simulated s at ${fmt(EMAILS_PER_SECOND)} emails/s = ${fmt(big.emails, 0)} emails, ${fmt(big.contentCallsPerEmail)} content calls and ${fmt(big.pixelHitsPerEmail)} pixel hits per email (first opens ${OPEN_RATE * 100}% of emails, re-opens ${REOPEN_RATE * 100}%), ${fmt(dayMain.realSeconds, 0)} s real; fallbacks ${dayMain.tally.fallbacks + daySmall.tally.fallbacks + hourSmall.tally.fallbacks}, errors ${dayMain.tally.errors + daySmall.tally.errors + hourSmall.tally.errors}`,
+    `window: ${WINDOW_SECONDS} simulated s at ${fmt(EMAILS_PER_SECOND)} emails/s = ${fmt(big.emails, 0)} emails, ${fmt(big.contentCallsPerEmail)} content calls and ${fmt(big.pixelHitsPerEmail)} pixel hits per email (first opens ${OPEN_RATE * 100}% of emails, ${MACHINE_OPEN_SHARE * 100}% of them machine opens, re-opens ${REOPEN_RATE * 100}%), ${fmt(dayMain.realSeconds, 0)} s real; fallbacks ${dayMain.tally.fallbacks + daySmall.tally.fallbacks + hourSmall.tally.fallbacks}, errors ${dayMain.tally.errors + daySmall.tally.errors + hourSmall.tally.errors}`,
   );
 
   // Billing cross-check against what DynamoDB Local reports (over the commands it reported on).

@@ -11,6 +11,7 @@ import { recipientKey } from '../domain/recipient';
 import { issueTenant } from '../domain/tenant';
 import { SEND_BUCKET_SECONDS, sendBucketOf } from '../domain/time';
 import { signTrackingToken } from '../domain/tracking-token';
+import { secretSealer, storeConfig } from '../handlers/shared/stage';
 import type { Item } from './billing-item-size';
 import type { BillingMeter } from './billing-meter';
 import {
@@ -96,7 +97,7 @@ export async function prepareCampaign(
 ): Promise<Campaign> {
   const rng = random(ageSeconds);
   const issued = issueTenant(tenantId, tenantId, start - ageSeconds - 86_400);
-  await new DynamoDbTenantStore(env.sizer, TABLE).create(issued.tenant);
+  await new DynamoDbTenantStore(env.sizer, TABLE, secretSealer(storeConfig(TABLE))).create(issued.tenant);
   const experimentId = 'subject-lines';
   const variants = Array.from({ length: VARIANTS }, (_, i) => ({
     id: `v${i}`,

@@ -14,6 +14,7 @@ import {
   CONCURRENCY,
   type Env,
   limited,
+  MACHINE_OPEN_SHARE,
   OPEN_RATE,
   REFRESH_SECONDS,
   REOPEN_RATE,
@@ -22,7 +23,7 @@ import {
 } from './capacity-world';
 
 type ContentCall = (recipient: string) => Promise<void>;
-type PixelCall = (token: string) => Promise<void>;
+type PixelCall = (token: string, machine: boolean) => Promise<void>;
 
 function contentContainer(env: Env, campaign: Campaign, tally: () => Tally | null): ContentCall {
   const clock = () => env.now;
@@ -56,8 +57,15 @@ function pixelContainer(env: Env, tally: () => Tally | null): PixelCall {
     new TokenRewards(stores.tenants, stores.ledger, clock, env.config.assignmentTtlSeconds),
     clock,
   );
-  return async (token) => {
-    await track(httpEvent({ path: `/v1/pixel/${token}.gif`, pathParameters: { token: `${token}.gif` } }));
+  return async (token, machine) => {
+    await track(
+      httpEvent({
+        path: `/v1/pixel/${token}.gif`,
+        pathParameters: { token: `${token}.gif` },
+        // Apple's Privacy Protection proxy sends a bare agent; the rest are people's mail clients.
+        ...(machine ? { headers: { 'user-agent': 'Mozilla/5.0' } } : {}),
+      }),
+    );
     const t = tally();
     if (t) t.pixelHits++;
   };
@@ -120,7 +128,9 @@ export async function runFleet(
     await limited(
       [
         ...content.filter((_, i) => i % refresh === phase).map((call) => () => call(recipient())),
-        ...pixel.filter((_, i) => i % refresh === phase).map((call) => () => call(take(campaign.unopened))),
+        ...pixel
+          .filter((_, i) => i % refresh === phase)
+          .map((call) => () => call(take(campaign.unopened), false)),
       ],
       CONCURRENCY,
     );
@@ -146,9 +156,10 @@ export async function runFleet(
     const tasks: Array<() => Promise<void>> = Array.from({ length: emails }, email);
     for (let i = 0; i < opens + reopens; i++) {
       const token = take(i < opens ? campaign.unopened : campaign.opened);
+      const machine = i < opens && rng() < MACHINE_OPEN_SHARE;
       const call = pixel[Math.floor(rng() * pixel.length)]!;
       // Pixel hits land among the second's emails.
-      tasks.splice(Math.floor(rng() * (tasks.length + 1)), 0, () => call(token));
+      tasks.splice(Math.floor(rng() * (tasks.length + 1)), 0, () => call(token, machine));
     }
     await limited(tasks, CONCURRENCY);
   }

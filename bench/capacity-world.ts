@@ -14,6 +14,11 @@ export const VARIANTS = 10;
 export const CALLS_PER_EMAIL = [2, 3] as const;
 /** First opens (pixel) arriving per email sent, for sends of the past hours (opens lag sends). */
 export const OPEN_RATE = 0.2;
+/**
+ * Of those first pixel hits, the share fetched by a machine (Apple Mail Privacy Protection's prefetch at
+ * delivery, scanners): counted as machine opens, a cheaper write (no delay-histogram item).
+ */
+export const MACHINE_OPEN_SHARE = 0.5;
 /** Pixel hits of an already counted open (re-opens), per email sent. */
 export const REOPEN_RATE = 0.05;
 /** Measured window in simulated seconds: one refresh cycle of every container by default. */

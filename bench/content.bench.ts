@@ -20,7 +20,7 @@ import { signTrackingToken, verifyTrackingToken } from '../domain/tracking-token
 import { createSelectContent } from '../handlers/select-content';
 import type { Config } from '../handlers/shared/config';
 import { httpHandler } from '../handlers/shared/http';
-import { createStores } from '../handlers/shared/stage';
+import { createStores, secretSealer } from '../handlers/shared/stage';
 import { localDynamoDbClient, startDynamoDbLocal } from '../local/dynamodb-local';
 import { httpEvent, lambdaContext } from '../test/support/events';
 import { compareCpu, measureCpu, ratioLine } from './harness';
@@ -113,7 +113,7 @@ export async function benchContent(): Promise<string[]> {
       { step: 'initialize', name: 'countRoundTrips' },
     );
     await ensureTable(client, 'bench');
-    await new DynamoDbTenantStore(client, 'bench').create(issued.tenant);
+    await new DynamoDbTenantStore(client, 'bench', secretSealer(config)).create(issued.tenant);
     await new DynamoDbExperimentStore(client, 'bench').save(
       defineExperiment('bench', 'exp', { variants, min_sends: 0 }, null, now),
     );

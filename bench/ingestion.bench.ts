@@ -19,7 +19,7 @@ import {
 } from '../adapters/memory/memory-stores';
 import { defineExperiment } from '../domain/experiment';
 import { CurrentsIngestion } from '../domain/ingestion';
-import { recipientKey } from '../domain/recipient';
+import { recipientPseudonym } from '../domain/recipient';
 import { TokenRewards } from '../domain/rewards';
 import { issueTenant, type Tenant } from '../domain/tenant';
 import { TenantDirectory } from '../domain/tenant-directory';
@@ -92,7 +92,7 @@ export async function benchWorld(): Promise<BenchWorld> {
   const secret = tenant.signingSecrets[0]!.secret;
   const tokens: string[] = [];
   for (let i = 0; i < BENCH_RECIPIENTS; i++) {
-    const key = recipientKey(tenant.recipientKey, digest(i));
+    const key = recipientPseudonym(tenant, { id: EXPERIMENT }, digest(i));
     const variantId = VARIANTS[i % VARIANTS.length]!;
     await ledger.assign({
       tenantId: tenant.id,
@@ -121,7 +121,8 @@ export async function benchWorld(): Promise<BenchWorld> {
     tenants: tenantStore,
     experiments,
     ledger,
-    rewards: new TokenRewards(new TenantDirectory(tenantStore, nowSeconds), ledger, nowSeconds),
+    // The files arrive within a day of the fixed send time: its tokens have not reached their maximum age.
+    rewards: new TokenRewards(new TenantDirectory(tenantStore, nowSeconds), ledger, () => sentAt + 86_400),
     log: new MemoryIngestionLog(),
     clockMs: Date.now,
   });

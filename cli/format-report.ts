@@ -16,14 +16,24 @@ function table(rows: string[][]): string {
 }
 
 export function formatReport(report: Report): string {
-  const rateOf = (v: Report['variants'][number]) => (report.metric === 'clicks' ? v.click_rate : v.open_rate);
+  const rateOf = (v: Report['variants'][number]) =>
+    report.metric === 'clicks'
+      ? v.click_rate
+      : report.metric === 'opens'
+        ? v.observable_open_rate
+        : v.conversion_rate;
+  const rateName = { clicks: 'click rate', opens: 'open rate (observable)', conversions: 'conversion rate' }[
+    report.metric
+  ];
   const rows = [
     [
       'variant',
       'sends',
       'opens',
-      'clicks',
-      `${report.metric === 'clicks' ? 'click' : 'open'} rate`,
+      'machine opens',
+      'clicks (beacon)',
+      'conversions',
+      rateName,
       '95% interval',
       'P(best)',
       'traffic',
@@ -33,7 +43,9 @@ export function formatReport(report: Report): string {
       `${v.id}${v.control ? ' (control)' : ''}${v.state === 'retired' ? ' (retired)' : ''}`,
       String(v.sends),
       String(v.opens),
-      String(v.clicks),
+      String(v.machine_opens),
+      `${v.clicks} (${v.beacon_clicks})`,
+      String(v.conversions),
       percent(rateOf(v)),
       `${percent(v.ci_low)}–${percent(v.ci_high)}`,
       percent(v.p_best, 1),

@@ -5,10 +5,18 @@ import { Command } from 'commander';
 import { WeftError } from '../domain/errors';
 import { validateExperimentId } from '../domain/experiment';
 import { connectedContentSnippet, formatSnippet } from '../domain/snippet';
-import { issueTenant, rotateTenant } from '../domain/tenant';
+import {
+  DEFAULT_CONNECT_GRACE_SECONDS,
+  graceSecondsFromDays,
+  issueTenant,
+  PSEUDONYM_UPGRADE_MARGIN_SECONDS,
+  rotateAdminToken,
+  rotateConnectToken,
+  rotateSigningSecret,
+} from '../domain/tenant';
 import { nowSeconds } from '../domain/time';
 import { experimentView } from '../domain/views';
-import { adminService, reconcileTable } from '../handlers/shared/stage';
+import { adminService, createStores, reconcileTable, storeConfig } from '../handlers/shared/stage';
 import { readLocalTenantFile, type StoreContext, type StoreFlags, storeContext } from './context';
 import { formatReport } from './format-report';
 import { progressBar } from './progress';
@@ -29,18 +37,47 @@ function print(json: boolean, value: unknown, text: string) {
   process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
 
-const tenant = program.command('tenant').description('create tenants and rotate their tokens');
+const tenant = program
+  .command('tenant')
+  .description('create tenants, rotate their tokens and secrets, seal secrets stored by older versions');
+
+/** The tenant commands seal secrets: under the stage's KMS key, or locally (DynamoDB Local) with the key file. */
+function withSecretsKey(command: Command): Command {
+  return command.option(
+    '--secrets-key <arn>',
+    'KMS key (ARN or alias) the stage seals tenant secrets under (default: WEFT_SECRETS_KEY_ARN)',
+  );
+}
+
+type TenantFlags = StoreFlags & { secretsKey?: string; json?: boolean };
+
+/** The tenant store, sealing as the stage does; a deployed stage's secrets are never sealed with a local key. */
+function sealingTenantStore(options: TenantFlags) {
+  const context = storeContext(options);
+  const keyArn = options.secretsKey ?? process.env.WEFT_SECRETS_KEY_ARN ?? null;
+  const local = options.endpoint ?? process.env.WEFT_DYNAMODB_ENDPOINT ?? context.local?.dynamodb_endpoint;
+  if (!keyArn && !local) {
+    throw new Error(
+      'tenant secrets of a deployed stage are sealed with its KMS key: pass --secrets-key <key ARN> (or set WEFT_SECRETS_KEY_ARN)',
+    );
+  }
+  const stores = createStores(storeConfig(context.tableName, { secretsKeyArn: keyArn }), context.client);
+  return stores.tenantStore;
+}
+
+const date = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString().replace('.000Z', 'Z');
 
 withStoreFlags(
-  tenant
-    .command('create <id>')
-    .description('create a tenant; prints its connect and admin tokens (shown once)')
-    .requiredOption('--folder <folder>', 'the Currents S3 folder Braze writes this tenant’s files to')
-    .option('--json', 'machine-readable output'),
-).action(async (id: string, options: StoreFlags & { folder: string; json?: boolean }) => {
-  const context = storeContext(options);
+  withSecretsKey(
+    tenant
+      .command('create <id>')
+      .description('create a tenant; prints its connect and admin tokens (shown once)')
+      .requiredOption('--folder <folder>', 'the Currents S3 folder Braze writes this tenant’s files to')
+      .option('--json', 'machine-readable output'),
+  ),
+).action(async (id: string, options: TenantFlags & { folder: string }) => {
   const issued = issueTenant(id, options.folder, nowSeconds());
-  await context.stores.tenantStore.create(issued.tenant);
+  await sealingTenantStore(options).create(issued.tenant);
   print(
     Boolean(options.json),
     {
@@ -59,32 +96,102 @@ withStoreFlags(
 });
 
 withStoreFlags(
-  tenant
-    .command('rotate <id>')
-    .description(
-      'new connect and admin tokens and signing secret; old tracking links keep working for 90 days',
-    )
-    .option('--json', 'machine-readable output'),
-).action(async (id: string, options: StoreFlags & { json?: boolean }) => {
-  const context = storeContext(options);
-  const store = context.stores.tenantStore;
-  const existing = await store.get(id);
-  if (!existing) throw new Error(`tenant ${id} does not exist`);
-  const issued = rotateTenant(existing, nowSeconds());
-  await store.replaceCredentials(issued.tenant);
+  withSecretsKey(
+    tenant
+      .command('rotate <id>')
+      .description(
+        'new tokens: --admin (the old one stops within seconds), --connect (the old one works for the grace ' +
+          'period), or --all (both, and a new signing secret; the default)',
+      )
+      .option('--admin', 'a new admin token (for the admin API and dashboard) only')
+      .option('--connect', 'a new connect token (for Braze) only')
+      .option('--all', 'new admin and connect tokens and a new tracking-token signing secret')
+      .option(
+        '--grace-days <days>',
+        'how long the old connect token keeps working (0 revokes every old connect token now)',
+        String(DEFAULT_CONNECT_GRACE_SECONDS / 86_400),
+      )
+      .option('--json', 'machine-readable output'),
+  ),
+).action(
+  async (
+    id: string,
+    options: TenantFlags & { admin?: boolean; connect?: boolean; all?: boolean; graceDays: string },
+  ) => {
+    const all = Boolean(options.all) || (!options.admin && !options.connect);
+    const graceSeconds = graceSecondsFromDays(options.graceDays);
+    const store = sealingTenantStore(options);
+    const existing = await store.get(id);
+    if (!existing) throw new Error(`tenant ${id} does not exist`);
+    const now = nowSeconds();
+    let next = existing;
+    let connectToken: string | null = null;
+    let adminToken: string | null = null;
+    let graceUntil: number | null = null;
+    if (all || options.connect) {
+      const rotated = rotateConnectToken(next, now, graceSeconds);
+      ({ tenant: next, connectToken, graceUntil } = rotated);
+    }
+    if (all || options.admin) ({ tenant: next, adminToken } = rotateAdminToken(next, now));
+    if (all) next = rotateSigningSecret(next, now);
+    await store.replaceCredentials(next, existing);
+    print(
+      Boolean(options.json),
+      {
+        tenant: id,
+        folder: existing.folder,
+        ...(connectToken ? { connect_token: connectToken, connect_grace_until: graceUntil } : {}),
+        ...(adminToken ? { admin_token: adminToken } : {}),
+        signing_secret_rotated: all,
+      },
+      [
+        `Tenant ${id} rotated.`,
+        ...(adminToken
+          ? [`Admin token:   ${adminToken}`, '  The old admin token stops working within 10 seconds.']
+          : []),
+        ...(connectToken
+          ? [
+              `Connect token: ${connectToken}`,
+              graceSeconds > 0
+                ? `  The old connect token keeps working until ${date(graceUntil!)}: update Braze before then.`
+                : '  Every old connect token stops working within 10 seconds.',
+            ]
+          : []),
+        ...(all ? ['A new signing secret signs tracking tokens; links already sent keep counting.'] : []),
+      ].join('\n'),
+    );
+  },
+);
+
+withStoreFlags(
+  withSecretsKey(
+    tenant
+      .command('seal-secrets [id]')
+      .description(
+        'seal the secrets of tenants stored by older versions (and give their new experiments ' +
+          'per-experiment recipient pseudonyms); every tenant unless an id is given; safe to repeat',
+      )
+      .option('--json', 'machine-readable output'),
+  ),
+).action(async (id: string | undefined, options: TenantFlags) => {
+  const store = sealingTenantStore(options);
+  const ids = id ? [id] : (await store.list()).map((t) => t.id).sort();
+  // Experiments created from now (and a margin for clocks) on get per-experiment pseudonyms.
+  const since = nowSeconds() + PSEUDONYM_UPGRADE_MARGIN_SECONDS;
+  const results: Array<{ tenant: string; result: 'upgraded' | 'current' }> = [];
+  for (const tenantId of ids)
+    results.push({ tenant: tenantId, result: await store.upgrade(tenantId, since) });
   print(
     Boolean(options.json),
-    {
-      tenant: id,
-      folder: existing.folder,
-      connect_token: issued.connectToken,
-      admin_token: issued.adminToken,
-    },
-    [
-      `Tenant ${id} rotated. The old connect and admin tokens no longer work.`,
-      `Connect token: ${issued.connectToken}`,
-      `Admin token:   ${issued.adminToken}`,
-    ].join('\n'),
+    { tenants: results },
+    results.length === 0
+      ? 'No tenants.'
+      : results
+          .map(
+            ({ tenant: t, result }) =>
+              `${t}: ${result === 'upgraded' ? 'sealed and upgraded' : 'already sealed'}`,
+          )
+          .join('\n'),
   );
 });
 

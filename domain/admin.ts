@@ -1,6 +1,6 @@
 // The admin use cases behind the experiments API: define, read, change status, report.
 import { settledEvidence } from './allocation-snapshot';
-import { DEFAULT_CLICK_DELAY, DEFAULT_OPEN_DELAY, type DelayModel, learnedDelayModel } from './delay';
+import { type DelayModel, defaultDelayOf, learnedDelayModel } from './delay';
 import { NotFoundError } from './errors';
 import { changeStatus, defineExperiment, type Experiment, validateExperimentId } from './experiment';
 import { parseLimit } from './paging';
@@ -74,10 +74,7 @@ export class AdminService {
       settled ? { since: settled.recentStart } : {},
     );
     const delay = settled
-      ? learnedDelayModel(
-          settled.delays,
-          experiment.metric === 'clicks' ? DEFAULT_CLICK_DELAY : DEFAULT_OPEN_DELAY,
-        )
+      ? learnedDelayModel(settled.delays, defaultDelayOf(experiment.metric))
       : await this.deps.delayModel(tenant.id, experiment);
     const older = settled
       ? { evidence: settledEvidence({ ...settled, recent: EMPTY_TIER }, now), totals: settled.old.totals }

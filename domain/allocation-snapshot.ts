@@ -7,7 +7,8 @@
 // hour 24, and rewards that land late in old buckets still count: within RECENT_READ_SECONDS for sends of the
 // last two days, within OLD_READ_SECONDS for older ones.
 import { createHmac } from 'node:crypto';
-import { DEFAULT_CLICK_DELAY, DEFAULT_OPEN_DELAY, type DelayModel, learnedDelayModel } from './delay';
+import { rewardKindOf } from './counting';
+import { type DelayModel, defaultDelayOf, learnedDelayModel } from './delay';
 import { ConflictError } from './errors';
 import { activeVariants, changeStatus, type Experiment, type Variant } from './experiment';
 import { allocateFrom, evidenceByVariant, type SettledEvidence, verdict } from './policy';
@@ -113,8 +114,8 @@ export async function recomputeSnapshot(
   });
   if (epoch === null) return null;
   const previous = await deps.allocations.settled(tenantId, id, options);
-  const kind = experiment.metric === 'clicks' ? 'click' : 'open';
-  const fallbackDelay = kind === 'click' ? DEFAULT_CLICK_DELAY : DEFAULT_OPEN_DELAY;
+  const kind = rewardKindOf(experiment.metric);
+  const fallbackDelay = defaultDelayOf(experiment.metric);
   const halfLife = experiment.options.half_life_hours;
   const oldDue =
     !previous || previous.halfLifeHours !== halfLife || now - previous.old.readAt >= OLD_READ_SECONDS;

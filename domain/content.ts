@@ -12,7 +12,7 @@ import type { Assignment, AssignmentLedger } from './ports/assignment-ledger';
 import type { CounterReader } from './ports/counter-reader';
 import type { DelayReader } from './ports/delay-reader';
 import type { ExperimentStore } from './ports/experiment-store';
-import { recipientKey } from './recipient';
+import { recipientPseudonym } from './recipient';
 import type { Tenant } from './tenant';
 import type { TenantDirectory } from './tenant-directory';
 import { signTrackingToken } from './tracking-token';
@@ -52,7 +52,9 @@ export type FallbackReason =
   | 'tenant_unavailable'
   | 'experiment_unavailable'
   | 'state_stale'
-  | 'assignment_unconfirmed';
+  | 'assignment_unconfirmed'
+  /** Over the optional cap on new recipients per second: the recipient's pick, not recorded. */
+  | 'new_recipient_cap';
 
 export interface ContentServiceDeps {
   readonly tenants: TenantDirectory;
@@ -66,7 +68,14 @@ export interface ContentServiceDeps {
   /** Wall-clock budget for every store call of one request, the tenant lookup included, in milliseconds. */
   readonly budgetMs: number;
   readonly assignmentTtlSeconds: number;
+  /** Tokens count for this long after their send (they carry it); default the assignment TTL. */
+  readonly tokenMaxAgeSeconds?: number;
   readonly cacheBytes?: Partial<Record<keyof typeof CONTENT_CACHE_BYTES, number>>;
+  /**
+   * Optional cap on new recipients (first assignments) per tenant and second, enforced by this container
+   * alone: a fleet of N containers admits up to N times as many. Off (null) by default.
+   */
+  readonly newRecipientCap?: NewRecipientCap | null;
   /** The one place a fallback is reported (metric, log). */
   readonly onFallback?: (reason: FallbackReason, error: unknown) => void;
   readonly onBackgroundError?: (error: unknown) => void;
@@ -93,10 +102,12 @@ export class ContentService {
   private readonly stateLoads = new Map<string, Promise<ExperimentState>>();
   /** Experiments this container last tried to recompute, and when: one attempt per second at most. */
   private readonly recomputeTried = new BoundedMap<number>(10_000);
+  private readonly newRecipients: NewRecipientLimiter | null;
 
   constructor(private readonly deps: ContentServiceDeps) {
     this.states = new ByteBoundedMap(deps.cacheBytes?.experiments ?? CONTENT_CACHE_BYTES.experiments);
     this.answers = new ByteBoundedMap(deps.cacheBytes?.answers ?? CONTENT_CACHE_BYTES.answers);
+    this.newRecipients = deps.newRecipientCap ? new NewRecipientLimiter(deps.newRecipientCap) : null;
   }
 
   /** Bytes held by the caches, for benchmarks and tests. */
@@ -132,8 +143,11 @@ export class ContentService {
       if (known) return this.answerFor(state.experiment, known, false);
     }
 
-    const key = recipientKey(tenant.recipientKey, request.recipientDigest);
-    const assignmentKey = { tenantId: tenant.id, experimentId: request.experimentId, recipientKey: key };
+    // The recipient's pseudonym depends on the experiment's age (per experiment since the tenant has them): a
+    // container that does not know the experiment yet guesses, and checks once it is read (below).
+    const guessed = { id: request.experimentId, createdAt: state?.experiment?.createdAt };
+    let key = recipientPseudonym(tenant, guessed, request.recipientDigest);
+    let assignmentKey = { tenantId: tenant.id, experimentId: request.experimentId, recipientKey: key };
     const readExisting = () => {
       const read = withDeadline(
         deadline,
@@ -163,6 +177,15 @@ export class ContentService {
 
     const remembered = this.answers.get(answerKey(experiment, request.recipientDigest));
     if (remembered) return this.answerFor(experiment, remembered, staleState);
+    if (guessed.createdAt === undefined) {
+      const pseudonym = recipientPseudonym(tenant, experiment, request.recipientDigest);
+      if (pseudonym !== key) {
+        // Guessed wrong (an experiment older than the tenant's per-experiment pseudonyms): read again, once.
+        key = pseudonym;
+        assignmentKey = { ...assignmentKey, recipientKey: key };
+        existingRead = null;
+      }
+    }
 
     let existing: Assignment | null | undefined;
     try {
@@ -192,6 +215,18 @@ export class ContentService {
       state.head.snapshot,
       pickUnit(tenant.recipientKey, experiment.id, request.recipientDigest),
     );
+    if (this.newRecipients && !this.newRecipients.admit(tenant.id)) {
+      // Over the cap: the pick this recipient would get, recorded nowhere and so without a token (a token's
+      // first reward would record the send, for engaged recipients only, and skew the rates).
+      return this.fallback('new_recipient_cap', null, {
+        tenantId: tenant.id,
+        experimentId: experiment.id,
+        experimentVersion: experiment.version,
+        variant: chosen,
+        token: null,
+        fallback: true,
+      });
+    }
     const recompute = this.recomputeIfDue(stateKey, experiment, state, deadline, now);
     try {
       const outcome = await withDeadline(
@@ -356,8 +391,9 @@ export class ContentService {
   }
 
   private sign(tenant: Tenant, experimentId: string, variantId: string, key: string, sentAt: number): string {
+    const expiresAt = sentAt + (this.deps.tokenMaxAgeSeconds ?? this.deps.assignmentTtlSeconds);
     return signTrackingToken(
-      { tenantId: tenant.id, experimentId, variantId, recipientKey: key, sentAt },
+      { tenantId: tenant.id, experimentId, variantId, recipientKey: key, sentAt, expiresAt },
       tenant.signingSecrets[0]!.secret,
     );
   }
@@ -384,4 +420,40 @@ function timeout(): StoreUnavailableError {
 function servable(experiment: Experiment, variantId: string): Variant {
   const variant = findVariant(experiment, variantId);
   return variant && variant.state === 'active' ? variant : defaultVariant(experiment);
+}
+
+export interface NewRecipientCap {
+  /** New recipients admitted per tenant and second, on average. */
+  readonly perSecond: number;
+  /** Unix milliseconds, for tests; default Date.now. */
+  readonly nowMs?: () => number;
+}
+
+/**
+ * A token bucket per tenant: `perSecond` tokens a second, holding at most one second's worth, so a burst
+ * after a quiet spell is admitted up to the cap and no further. Per container, and bounded in tenants.
+ */
+class NewRecipientLimiter {
+  private readonly buckets = new BoundedMap<{ tokens: number; atMs: number }>(10_000);
+  private readonly capacity: number;
+
+  constructor(private readonly cap: NewRecipientCap) {
+    this.capacity = Math.max(1, cap.perSecond);
+  }
+
+  /** True (and one token spent) when the tenant may record another new recipient now. */
+  admit(tenantId: string): boolean {
+    const now = this.cap.nowMs?.() ?? Date.now();
+    let bucket = this.buckets.get(tenantId);
+    if (!bucket) {
+      bucket = { tokens: this.capacity, atMs: now };
+      this.buckets.set(tenantId, bucket);
+    }
+    const elapsed = Math.max(0, now - bucket.atMs);
+    bucket.tokens = Math.min(this.capacity, bucket.tokens + (elapsed / 1000) * this.cap.perSecond);
+    bucket.atMs = now;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
 }

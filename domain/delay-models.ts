@@ -1,7 +1,8 @@
 // The delay model each experiment's policy uses: the tenant's recorded send-to-reward delays for the
 // experiment's metric, blended with a sane default, refreshed at most once a minute per container.
 import { RefreshingCache } from './cache';
-import { DEFAULT_CLICK_DELAY, DEFAULT_OPEN_DELAY, type DelayModel, learnedDelayModel } from './delay';
+import { rewardKindOf } from './counting';
+import { type DelayModel, defaultDelayOf, learnedDelayModel } from './delay';
 import type { Metric } from './experiment';
 import type { DelayReader } from './ports/delay-reader';
 
@@ -20,8 +21,8 @@ export class DelayModels {
 
   /** Falls back to the default model when the store cannot be read: the policy must not stall on it. */
   async forMetric(tenantId: string, metric: Metric): Promise<DelayModel> {
-    const kind = metric === 'clicks' ? 'click' : 'open';
-    const fallback = metric === 'clicks' ? DEFAULT_CLICK_DELAY : DEFAULT_OPEN_DELAY;
+    const kind = rewardKindOf(metric);
+    const fallback = defaultDelayOf(metric);
     try {
       return await this.cache.get(
         `${tenantId}/${kind}`,

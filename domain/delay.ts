@@ -1,13 +1,33 @@
-// How long rewards take to arrive after a send. The policy weighs each unrewarded send by the probability
-// that its reward would have arrived by now; a fresh send is not yet evidence of failure.
+// How long rewards take to become visible after a send. The policy weighs each unrewarded send by the
+// probability that its reward would be visible by now; a fresh send is not yet evidence of failure.
 //
-// The delay of a reward is a human delay (log-normal: most clicks within the hour, a tail of days) plus the
-// Currents flush (Braze writes event files every few minutes). weft starts from a sane default per metric and
-// follows each tenant's recorded delays (token issue to reward) once a few dozen have been seen.
+// What counts is when weft sees a reward, not when it happened: the pixel and the landing beacon at once, a
+// Currents click only when its file is ingested (5–30 minutes later). So a visibility delay is a human delay
+// (log-normal: most within the hour, a tail of days), plus the flush for rewards that come by Currents. weft
+// starts from a sane default per metric and follows each tenant's recorded visibility delays once a few dozen
+// have been seen.
+import type { Metric } from './counting';
+
+/**
+ * One experiment's rewards still to come. The histogram records each reward when it becomes visible, so while
+ * an experiment is sending, the delays it has recorded are the short ones only: its late rewards are still on
+ * their way. How old its sends are tells how many are missing, and where.
+ */
+export interface InFlight {
+  /** The experiment's rewards already recorded (visible). */
+  readonly rewards: number;
+  /** The share of the experiment's sends older than `ageSeconds`. */
+  olderThan(ageSeconds: number): number;
+}
 
 export interface DelayModel {
-  /** P(a reward that will come has arrived within `ageSeconds` of the send). */
+  /** P(a reward that will come is visible within `ageSeconds` of the send). */
   arrivedBy(ageSeconds: number): number;
+  /**
+   * The model learned as if the experiment's rewards still in flight had been recorded as well. Only models
+   * learned from recorded delays have it: the others were never biased by one experiment's youth.
+   */
+  withInFlight?(inFlight: InFlight): DelayModel;
 }
 
 /** Every reward is assumed to have arrived: the plain (naive) Beta-Bernoulli model. */
@@ -27,7 +47,10 @@ export interface DelayShape {
   readonly flushMaxSeconds: number;
 }
 
-/** Clicks: median about an hour after the send, a tail of days, plus the Currents flush of 5–30 minutes. */
+/**
+ * Clicks: median about an hour after the send, a tail of days, plus the Currents flush of 5–30 minutes (a
+ * tenant whose landing pages report clicks by the beacon sees them sooner, and weft learns that).
+ */
 export const DEFAULT_CLICK_SHAPE: DelayShape = {
   medianSeconds: 60 * MINUTE,
   sigma: 1.6,
@@ -35,12 +58,12 @@ export const DEFAULT_CLICK_SHAPE: DelayShape = {
   flushMaxSeconds: 30 * MINUTE,
 };
 
-/** Opens: median about 40 minutes, plus the Currents flush. */
+/** Opens: median about 40 minutes, seen by the pixel as they happen (no Currents flush). */
 export const DEFAULT_OPEN_SHAPE: DelayShape = {
   medianSeconds: 40 * MINUTE,
   sigma: 1.5,
-  flushMinSeconds: 5 * MINUTE,
-  flushMaxSeconds: 30 * MINUTE,
+  flushMinSeconds: 0,
+  flushMaxSeconds: 0,
 };
 
 /** Φ(x) via the Chebyshev-fitted erfc of Numerical Recipes (erfcc): relative error below 1.2e-7. */
@@ -102,8 +125,26 @@ export function delayModelOf(shape: DelayShape): DelayModel {
   };
 }
 
+/** Conversions: reported in real time (beacon or server), a click's delay plus the checkout. */
+export const DEFAULT_CONVERSION_SHAPE: DelayShape = {
+  medianSeconds: 60 * MINUTE,
+  sigma: 1.6,
+  flushMinSeconds: 0,
+  flushMaxSeconds: 0,
+};
+
 export const DEFAULT_CLICK_DELAY: DelayModel = delayModelOf(DEFAULT_CLICK_SHAPE);
 export const DEFAULT_OPEN_DELAY: DelayModel = delayModelOf(DEFAULT_OPEN_SHAPE);
+export const DEFAULT_CONVERSION_DELAY: DelayModel = delayModelOf(DEFAULT_CONVERSION_SHAPE);
+
+/** The model a metric starts from, before the tenant's own delays are known. */
+export function defaultDelayOf(metric: Metric): DelayModel {
+  return metric === 'clicks'
+    ? DEFAULT_CLICK_DELAY
+    : metric === 'opens'
+      ? DEFAULT_OPEN_DELAY
+      : DEFAULT_CONVERSION_DELAY;
+}
 
 // Histogram buckets: [0, 30 s), then log-spaced edges from 30 s to 7 days, then [7 days, ∞).
 const FIRST_EDGE_SECONDS = 30;
@@ -156,20 +197,39 @@ export const PRIOR_PSEUDO_COUNT = 3;
  * The default model blended with the empirical CDF of recorded delays, weighted by PRIOR_PSEUDO_COUNT against
  * the number of observations. Within a bucket the empirical CDF is interpolated linearly in log time (linearly
  * in time in the first bucket); mass beyond 7 days is spread up to 14 days. Monotone, 0 at 0, → 1.
+ *
+ * The model can also undo one experiment's censoring (`withInFlight`): see unseenRewards.
  */
 export function learnedDelayModel(
   histogram: DelayHistogram,
   fallback: DelayModel,
   priorWeight = PRIOR_PSEUDO_COUNT,
 ): DelayModel {
-  const counts = histogram.counts;
+  const counts = Array.from({ length: DELAY_BUCKETS }, (_, i) => Math.max(0, histogram.counts[i] ?? 0));
+  const model = blendedModel(counts, fallback, priorWeight);
+  if (model === fallback) return fallback;
+  return {
+    arrivedBy: model.arrivedBy,
+    withInFlight(inFlight: InFlight): DelayModel {
+      const unseen = unseenRewards(counts, fallback, priorWeight, inFlight);
+      return unseen
+        ? blendedModel(
+            counts.map((count, i) => count + unseen[i]!),
+            fallback,
+            priorWeight,
+          )
+        : model;
+    },
+  };
+}
+
+function blendedModel(counts: readonly number[], fallback: DelayModel, priorWeight: number): DelayModel {
   let total = 0;
-  for (let i = 0; i < DELAY_BUCKETS; i++) total += Math.max(0, counts[i] ?? 0);
+  for (let i = 0; i < DELAY_BUCKETS; i++) total += counts[i]!;
   if (total <= 0) return fallback;
   // cumulative[i] = empirical P(delay < edge i); cumulative[DELAY_BUCKETS] = 1.
   const cumulative = new Float64Array(DELAY_BUCKETS + 1);
-  for (let i = 0; i < DELAY_BUCKETS; i++)
-    cumulative[i + 1] = cumulative[i]! + Math.max(0, counts[i] ?? 0) / total;
+  for (let i = 0; i < DELAY_BUCKETS; i++) cumulative[i + 1] = cumulative[i]! + counts[i]! / total;
   const dataWeight = total / (total + priorWeight);
   const empirical = (age: number): number => {
     if (age >= 2 * LAST_EDGE_SECONDS) return 1;
@@ -185,6 +245,67 @@ export function learnedDelayModel(
       return (1 - dataWeight) * fallback.arrivedBy(ageSeconds) + dataWeight * empirical(ageSeconds);
     },
   };
+}
+
+/** Delays spread over each histogram bucket (the last up to 14 days), where the chance of being visible is taken. */
+const BUCKET_POINTS = 8;
+const BUCKET_SAMPLES: readonly (readonly number[])[] = DELAY_BUCKET_EDGES.map((low, i) => {
+  const high = i + 1 < DELAY_BUCKETS ? DELAY_BUCKET_EDGES[i + 1]! : 2 * LAST_EDGE_SECONDS;
+  return Array.from({ length: BUCKET_POINTS }, (_, k) =>
+    i === 0 ? ((k + 0.5) / BUCKET_POINTS) * high : low * (high / low) ** ((k + 0.5) / BUCKET_POINTS),
+  );
+});
+const BISECTION_STEPS = 100;
+
+/**
+ * The experiment's rewards not yet visible, per delay bucket: the self-consistent (EM) estimate for
+ * right-truncated data (Efron), solved exactly. A reward whose delay falls in bucket j is visible only if its
+ * send is older than that delay (a share E_j of the sends), so the R recorded ones stand for R/Z in all, with
+ * Z = Σ p_j E_j, and the missing ones lie where E_j < 1, in proportion to p_j (1 − E_j). With c_j the recorded
+ * count plus the prior's pseudo-count and A the other rewards plus the prior's weight, the fixed point is
+ * p_j = c_j / (A + R E_j / Z): one equation in Z, decreasing, solved by bisection. Beyond the oldest send the
+ * data say nothing, and the prior (with the tenant's other recorded delays) decides: as it should.
+ * Null when nothing is missing.
+ */
+function unseenRewards(
+  counts: readonly number[],
+  fallback: DelayModel,
+  priorWeight: number,
+  inFlight: InFlight,
+): number[] | null {
+  let total = 0;
+  for (const count of counts) total += count;
+  // The histogram is the tenant's, read a little before the counters: the experiment cannot own more of it.
+  const own = Math.min(inFlight.rewards, total);
+  if (!(own > 0) || !(priorWeight > 0)) return null;
+  const visible = BUCKET_SAMPLES.map(
+    (ages) =>
+      ages.reduce((sum, age) => sum + Math.min(1, Math.max(0, inFlight.olderThan(age))), 0) / ages.length,
+  );
+  if (visible.every((e) => e >= 1)) return null;
+  const c = counts.map((count, i) => {
+    const next = i + 1 < DELAY_BUCKETS ? fallback.arrivedBy(DELAY_BUCKET_EDGES[i + 1]!) : 1;
+    return count + priorWeight * (next - fallback.arrivedBy(DELAY_BUCKET_EDGES[i]!));
+  });
+  const others = total - own + priorWeight;
+  const excess = (z: number) => {
+    let sum = 0;
+    for (let i = 0; i < DELAY_BUCKETS; i++) sum += (visible[i]! * c[i]!) / (others * z + own * visible[i]!);
+    return sum - 1;
+  };
+  // No shortfall at all, or recorded delays the sends are too young to have shown (the histogram is ahead of
+  // the counters): nothing to put back.
+  if (excess(1) >= 0 || !(excess(1e-9) > 0)) return null;
+  let low = 0;
+  let high = 1;
+  for (let step = 0; step < BISECTION_STEPS && high - low > 1e-12 * high; step++) {
+    const mid = (low + high) / 2;
+    if (excess(mid) > 0) low = mid;
+    else high = mid;
+  }
+  const z = (low + high) / 2;
+  if (!(z > 0)) return null;
+  return c.map((ci, i) => (own * (ci / (others + (own * visible[i]!) / z)) * (1 - visible[i]!)) / z);
 }
 
 const SPAN_POINTS = 16;

@@ -1,8 +1,9 @@
 // Experiments: what a marketer defines (variants, metric, policy options) and the rules a definition must meet.
+import { METRICS, type Metric } from './counting';
 import { ValidationError } from './errors';
 import { ID_PATTERN } from './tenant';
 
-export type Metric = 'clicks' | 'opens';
+export type { Metric } from './counting';
 export type ExperimentStatus = 'running' | 'paused' | 'finished';
 export type VariantState = 'active' | 'retired';
 
@@ -175,9 +176,9 @@ export function defineExperiment(
     throw new ValidationError('id', 'must match the id in the URL');
   const name =
     body.name === undefined ? (existing?.name ?? id) : checkText(body.name, 'name', LIMITS.maxNameLength);
-  const metric = body.metric ?? existing?.metric ?? 'clicks';
-  if (metric !== 'clicks' && metric !== 'opens')
-    throw new ValidationError('metric', 'must be "clicks" or "opens"');
+  const metric = (body.metric ?? existing?.metric ?? 'clicks') as Metric;
+  if (!METRICS.includes(metric))
+    throw new ValidationError('metric', `must be one of ${METRICS.map((m) => `"${m}"`).join(', ')}`);
   if (existing && metric !== existing.metric) {
     throw new ValidationError(
       'metric',

@@ -4,6 +4,7 @@
 // file processed twice, or by two invocations at once, counts each recipient once.
 
 import { BoundedMap } from './cache';
+import { FIRST_REWARD_FIELD, type RewardKind } from './counting';
 import type { EngagementEvent, EngagementKind } from './currents';
 import { parseCurrentsKey } from './currents';
 import { UnreadableFileError } from './errors';
@@ -11,7 +12,7 @@ import type { Assignment, AssignmentKey, AssignmentLedger } from './ports/assign
 import type { ExperimentStore } from './ports/experiment-store';
 import type { IngestionEntry, IngestionLog } from './ports/ingestion-log';
 import type { TenantStore } from './ports/tenant-store';
-import { recipientKey } from './recipient';
+import { recipientPseudonym } from './recipient';
 import type { TokenRewards } from './rewards';
 import type { Tenant } from './tenant';
 import { readTrackingToken } from './tracking-token';
@@ -38,7 +39,17 @@ interface Candidate {
   /** Known from a verified token; null when the assignment must be looked up (campaign attribution). */
   readonly variantId: string | null;
   readonly sentAt: number | null;
+  readonly kind: RewardKind;
   readonly at: number;
+}
+
+/**
+ * What a Currents event rewards: Braze's `machine_open` opens (Apple's Privacy Protection prefetch and the
+ * like) are machine opens, counted apart and never as opens; suspected bot clicks count nothing.
+ */
+function rewardKindOf(event: EngagementEvent): RewardKind | null {
+  if (event.kind === 'open') return event.suspectedBot ? 'machine_open' : 'open';
+  return event.suspectedBot ? null : 'click';
 }
 
 interface Tally {
@@ -108,7 +119,7 @@ export class CurrentsIngestion {
 
     try {
       const events = await open(parsed.kind);
-      await this.attribute(tenant, parsed.kind, events, tally);
+      await this.attribute(tenant, events, tally);
     } catch (error) {
       const failure = classifyIngestionFailure(error);
       if (failure.retry) throw error;
@@ -117,26 +128,48 @@ export class CurrentsIngestion {
     return finish(tenant.id, tally, 'ok', null);
   }
 
-  private async attribute(
-    tenant: Tenant,
-    kind: EngagementKind,
-    events: AsyncIterable<EngagementEvent>,
-    tally: Tally,
-  ) {
+  /**
+   * Lists an object that cannot even be opened (the event garbled its key) as failed, with the plain reason:
+   * under the tenant whose folder the key starts with, when one does, so its operator sees it.
+   */
+  async fail(
+    objectKey: string,
+    reason: string,
+  ): Promise<IngestionEntry & { tenantId: string | null; unattributed: number; sendsRecorded: number }> {
+    const parsed = parseCurrentsKey(objectKey);
+    const tenantId = parsed ? ((await this.deps.tenants.findByFolder(parsed.folder))?.id ?? null) : null;
+    const entry: IngestionEntry = {
+      key: objectKey,
+      status: 'failed',
+      reason,
+      events: 0,
+      attributed: 0,
+      duplicates: 0,
+      bots: 0,
+      ingestedAt: this.deps.clockMs(),
+    };
+    await this.deps.log.record(tenantId, entry);
+    return { ...entry, tenantId, unattributed: 0, sendsRecorded: 0 };
+  }
+
+  private async attribute(tenant: Tenant, events: AsyncIterable<EngagementEvent>, tally: Tally) {
     // Bounded: memory stays flat however large the file. Exactness never depends on it (the ledger's
     // conditional writes do that); it saves store reads for repeats close together, as Currents has them. A
     // repeated event (same id) names the same recipient, so it is caught here too.
     const seenRecipients = new BoundedMap<true>(SEEN_LIMIT);
     const campaignExperiments = new Map<string, Promise<string[]>>();
-    // A clicker's events repeat within a file (several links, duplicates): hash each recipient once.
+    // A clicker's events repeat within a file (several links, duplicates): hash each recipient once (per
+    // experiment).
     const recipientKeys = new BoundedMap<string>(SEEN_LIMIT);
-    const knownExperiments = new Map<string, boolean>();
+    // Each experiment the file names, read once: its creation time (which pseudonym it keys recipients by), or
+    // null when there is no such experiment.
+    const knownExperiments = new Map<string, number | null>();
     let batch: Candidate[] = [];
 
-    const experimentExists = async (id: string) => {
+    const experimentCreatedAt = async (id: string) => {
       let known = knownExperiments.get(id);
       if (known === undefined) {
-        known = (await this.deps.experiments.get(tenant.id, id)) !== null;
+        known = (await this.deps.experiments.get(tenant.id, id))?.createdAt ?? null;
         knownExperiments.set(id, known);
       }
       return known;
@@ -144,55 +177,63 @@ export class CurrentsIngestion {
 
     for await (const event of events) {
       tally.events++;
-      if (event.suspectedBot) {
-        tally.bots++;
-        continue;
-      }
+      if (event.suspectedBot) tally.bots++;
+      const rewardKind = rewardKindOf(event);
+      if (!rewardKind) continue;
       // A token naming a recipient already handled in this file needs no signature check: the claim only
       // routes the event to "duplicate", and a forged one could not count anything either way.
       const claimed = event.trackingToken ? readTrackingToken(event.trackingToken) : null;
       if (
         claimed &&
         claimed.tenantId === tenant.id &&
-        seenRecipients.get(`${claimed.experimentId}/${claimed.recipientKey}`)
+        seenRecipients.get(`${rewardKind}/${claimed.experimentId}/${claimed.recipientKey}`)
       ) {
         tally.duplicates++;
         continue;
       }
-      const candidates = await this.candidatesFor(tenant, event, campaignExperiments, recipientKeys);
+      const candidates = await this.candidatesFor(
+        tenant,
+        event,
+        rewardKind,
+        campaignExperiments,
+        recipientKeys,
+        experimentCreatedAt,
+      );
       if (candidates.length === 0) tally.unattributed++;
       for (const candidate of candidates) {
-        const id = `${candidate.key.experimentId}/${candidate.key.recipientKey}`;
+        const id = `${rewardKind}/${candidate.key.experimentId}/${candidate.key.recipientKey}`;
         if (seenRecipients.get(id)) {
           tally.duplicates++;
           continue;
         }
-        const exists =
-          knownExperiments.get(candidate.key.experimentId) ??
-          (await experimentExists(candidate.key.experimentId));
-        if (!exists) continue;
+        const createdAt = knownExperiments.has(candidate.key.experimentId)
+          ? knownExperiments.get(candidate.key.experimentId)
+          : await experimentCreatedAt(candidate.key.experimentId);
+        if (createdAt === null) continue;
         seenRecipients.set(id, true);
         batch.push(candidate);
       }
       if (batch.length >= BATCH_SIZE) {
-        await this.reward(kind, batch, tally);
+        await this.reward(batch, tally);
         batch = [];
       }
     }
-    if (batch.length > 0) await this.reward(kind, batch, tally);
+    if (batch.length > 0) await this.reward(batch, tally);
   }
 
   private async candidatesFor(
     tenant: Tenant,
     event: EngagementEvent,
+    kind: RewardKind,
     campaignExperiments: Map<string, Promise<string[]>>,
     recipientKeys: BoundedMap<string>,
+    experimentCreatedAt: (experimentId: string) => Promise<number | null>,
   ): Promise<Candidate[]> {
     if (event.trackingToken) {
       // The file's folder already named the tenant: its secrets verify the token, no second lookup.
       const claims = this.deps.rewards.verifyFor(tenant, event.trackingToken);
       if (claims) {
-        return [{ key: claims, variantId: claims.variantId, sentAt: claims.sentAt, at: event.time }];
+        return [{ key: claims, variantId: claims.variantId, sentAt: claims.sentAt, kind, at: event.time }];
       }
     }
     if (!event.campaignId || !event.recipientDigest) return [];
@@ -201,34 +242,51 @@ export class CurrentsIngestion {
       experiments = this.deps.ledger.experimentsForCampaign(tenant.id, event.campaignId);
       campaignExperiments.set(event.campaignId, experiments);
     }
-    let key = recipientKeys.get(event.recipientDigest);
-    if (!key) {
-      key = recipientKey(tenant.recipientKey, event.recipientDigest);
-      recipientKeys.set(event.recipientDigest, key);
+    const digest = event.recipientDigest;
+    const candidates: Candidate[] = [];
+    for (const experimentId of await experiments) {
+      // The recipient's pseudonym in this experiment: per experiment, or tenant-wide for experiments older than
+      // the tenant's per-experiment pseudonyms (only an upgraded tenant has both, and needs the creation time).
+      const since = tenant.experimentPseudonymsSince;
+      const createdAt = since !== null && since > 0 ? await experimentCreatedAt(experimentId) : undefined;
+      if (createdAt === null) continue;
+      const cacheKey = `${experimentId}\u0000${digest}`;
+      let key = recipientKeys.get(cacheKey);
+      if (!key) {
+        key = recipientPseudonym(tenant, { id: experimentId, createdAt }, digest);
+        recipientKeys.set(cacheKey, key);
+      }
+      candidates.push({
+        key: { tenantId: tenant.id, experimentId, recipientKey: key },
+        variantId: null,
+        sentAt: null,
+        kind,
+        at: event.time,
+      });
     }
-    return (await experiments).map((experimentId) => ({
-      key: { tenantId: tenant.id, experimentId, recipientKey: key },
-      variantId: null,
-      sentAt: null,
-      at: event.time,
-    }));
+    return candidates;
   }
 
   /** One batched read finds what is already rewarded; only new rewards are written. */
-  private async reward(kind: EngagementKind, batch: Candidate[], tally: Tally) {
+  private async reward(batch: Candidate[], tally: Tally) {
     const found = await this.deps.ledger.findMany(batch.map((c) => c.key));
     const byKey = new Map<string, Assignment>(found.map((a) => [`${a.experimentId}/${a.recipientKey}`, a]));
-    const field = kind === 'open' ? 'openedAt' : 'clickedAt';
+    // Seen now: the file's ingestion is when its rewards become visible (Currents writes files minutes late).
+    const visibleAt = Math.floor(this.deps.clockMs() / 1000);
     const writes: Array<() => Promise<void>> = [];
     for (const candidate of batch) {
+      const observed = {
+        kind: candidate.kind,
+        source: 'currents',
+        at: candidate.at,
+        visibleAt: Math.max(visibleAt, candidate.at),
+      } as const;
       const assignment = byKey.get(`${candidate.key.experimentId}/${candidate.key.recipientKey}`);
       if (!assignment && candidate.variantId !== null && candidate.sentAt !== null) {
         // A verified token whose send was never recorded (its content write timed out): it records it now.
         const claims = { ...candidate.key, variantId: candidate.variantId, sentAt: candidate.sentAt };
         writes.push(async () => {
-          const outcome = await this.deps.rewards.recordVerified(claims, kind, candidate.at, {
-            fromToken: true,
-          });
+          const outcome = await this.deps.rewards.recordVerified(claims, observed, { fromToken: true });
           if (outcome === 'counted_with_send') tally.sendsRecorded++;
           if (outcome === 'counted' || outcome === 'counted_with_send') tally.attributed++;
           else if (outcome === 'duplicate') tally.duplicates++;
@@ -247,15 +305,14 @@ export class CurrentsIngestion {
         tally.unattributed++;
         continue;
       }
-      if (assignment[field] !== null) {
+      if (assignment[FIRST_REWARD_FIELD[candidate.kind]] !== null) {
         tally.duplicates++;
         continue;
       }
       writes.push(async () => {
         const outcome = await this.deps.rewards.recordVerified(
           { ...candidate.key, variantId: assignment.variantId, sentAt: assignment.sentAt },
-          kind,
-          candidate.at,
+          observed,
           { fromToken: candidate.variantId !== null },
         );
         if (outcome === 'counted' || outcome === 'counted_with_send') tally.attributed++;

@@ -1,6 +1,7 @@
 // The allocation: each active variant's traffic share, from its counters. Beta-Bernoulli Thompson sampling in
 // expectation: a variant's share is its probability of being best, computed (not sampled per request).
-import { type DelayModel, meanArrivedBy } from './delay';
+import { observableSendsOf, rewardsOf } from './counting';
+import { type DelayModel, type InFlight, meanArrivedBy } from './delay';
 import { activeVariants, type Experiment } from './experiment';
 import type { SendBucketCount } from './ports/counter-reader';
 import { type BetaParams, betaMean, expectedLoss, probabilityBest } from './stats';
@@ -22,9 +23,7 @@ export interface VariantEvidence {
   readonly posterior: BetaParams;
 }
 
-export function rewardsOf(count: SendBucketCount, metric: Experiment['metric']): number {
-  return metric === 'clicks' ? count.clicks : count.opens;
-}
+export { rewardsOf } from './counting';
 
 /**
  * What older send buckets contribute, summed once (see allocation-snapshot.ts): raw sends and rewards, and their
@@ -39,7 +38,8 @@ export interface SettledEvidence {
 
 /**
  * Beta(1, 1) prior; each send bucket's rewarded sends count fully, its unrewarded sends only by the probability
- * that their reward would have arrived by their age; with a half-life, older buckets weigh less.
+ * that their reward would be visible by their age; with a half-life, older buckets weigh less. A learned delay
+ * model is first corrected for this experiment's own rewards still in flight (see inFlightOf).
  */
 export function evidenceByVariant(
   experiment: Experiment,
@@ -65,6 +65,9 @@ export function evidenceByVariant(
   const halfLifeSeconds = experiment.options.half_life_hours
     ? experiment.options.half_life_hours * HOUR
     : null;
+  const visibility = delay.withInFlight
+    ? delay.withInFlight(inFlightOf(experiment, counts, now, settled))
+    : delay;
   // Every variant has a row per send bucket, usually adjacent: weigh each bucket once.
   const weights = new Map<number, { decay: number; arrived: number }>();
   let lastBucket = Number.NaN;
@@ -81,17 +84,19 @@ export function evidenceByVariant(
         cached = {
           decay: halfLifeSeconds ? 0.5 ** ((oldest + youngest) / 2 / halfLifeSeconds) : 1,
           // Sends spread over the bucket: average the arrival probability over their ages (convex early on).
-          arrived: meanArrivedBy(delay, youngest, oldest),
+          arrived: meanArrivedBy(visibility, youngest, oldest),
         };
         weights.set(lastBucket, cached);
       }
       weight = cached;
     }
-    const rewards = Math.min(rewardsOf(count, experiment.metric), count.sends);
-    sends[i]! += count.sends;
+    // For opens, recipients whose only open was a machine's cannot be observed: they are not failures.
+    const observable = observableSendsOf(count, experiment.metric);
+    const rewards = Math.min(rewardsOf(count, experiment.metric), observable);
+    sends[i]! += observable;
     rewardSums[i]! += rewards;
     alpha[i]! += weight.decay * rewards;
-    beta[i]! += weight.decay * (count.sends - rewards) * weight.arrived;
+    beta[i]! += weight.decay * (observable - rewards) * weight.arrived;
   }
   return new Map(
     experiment.variants.map((v, i) => [
@@ -99,6 +104,70 @@ export function evidenceByVariant(
       { sends: sends[i]!, rewards: rewardSums[i]!, posterior: { alpha: alpha[i]!, beta: beta[i]! } },
     ]),
   );
+}
+
+/**
+ * How far this experiment's own rewards are from all being visible: its recorded rewards and how old its sends
+ * are. Sends in `counts` are spread over their bucket; those summed in `settled` (older than every bucket in
+ * `counts`) are taken as spread evenly since the experiment was created.
+ */
+export function inFlightOf(
+  experiment: Experiment,
+  counts: readonly SendBucketCount[],
+  now: number,
+  settled?: ReadonlyMap<string, SettledEvidence>,
+): InFlight {
+  const sendsByBucket = new Map<number, number>();
+  let rewards = 0;
+  let firstBucket = now;
+  for (const count of counts) {
+    const observable = observableSendsOf(count, experiment.metric);
+    sendsByBucket.set(count.bucketStart, (sendsByBucket.get(count.bucketStart) ?? 0) + observable);
+    rewards += Math.min(rewardsOf(count, experiment.metric), observable);
+    firstBucket = Math.min(firstBucket, count.bucketStart);
+  }
+  let settledSends = 0;
+  for (const earlier of settled?.values() ?? []) {
+    settledSends += earlier.sends;
+    rewards += earlier.rewards;
+  }
+  // Buckets by age, youngest first: they do not overlap, so at most one straddles a given age and every
+  // younger-starting one is wholly younger, every older-starting one wholly older.
+  const buckets = [...sendsByBucket]
+    .map(([bucketStart, sends]) => {
+      const oldest = Math.max(0, now - bucketStart);
+      return { sends, youngest: Math.max(0, oldest - SEND_BUCKET_SECONDS), oldest };
+    })
+    .sort((a, b) => a.youngest - b.youngest);
+  const olderSends = new Float64Array(buckets.length + 1);
+  for (let i = buckets.length - 1; i >= 0; i--) olderSends[i] = olderSends[i + 1]! + buckets[i]!.sends;
+  const settledYoungest = Math.max(0, now - firstBucket);
+  const settledOldest = Math.max(settledYoungest, now - experiment.createdAt);
+  const total = olderSends[0]! + settledSends;
+  const partOlder = (age: number, youngest: number, oldest: number) =>
+    oldest <= youngest
+      ? oldest > age
+        ? 1
+        : 0
+      : Math.min(1, Math.max(0, (oldest - age) / (oldest - youngest)));
+  return {
+    rewards,
+    olderThan(ageSeconds: number): number {
+      if (!(total > 0)) return 1;
+      let low = 0;
+      let high = buckets.length;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        if (buckets[mid]!.youngest >= ageSeconds) high = mid;
+        else low = mid + 1;
+      }
+      let older = olderSends[low]! + settledSends * partOlder(ageSeconds, settledYoungest, settledOldest);
+      const straddling = buckets[low - 1];
+      if (straddling)
+        older += straddling.sends * partOlder(ageSeconds, straddling.youngest, straddling.oldest);
+      return older / total;
+    },
+  };
 }
 
 /** Raises every share below `floor` to it, taking the difference proportionally from the others. */
@@ -149,7 +218,7 @@ export function allocateFrom(
   const control = active.find((v) => v.control);
   const contenders = control && active.length > 2 ? active.filter((v) => v !== control) : active;
   const controlShare = control && contenders.length < active.length ? experiment.options.control_share : 0;
-  const best = probabilityBest(contenders.map((v) => evidence.get(v.id)!.posterior));
+  const best = probabilityBestOfContenders(contenders.map((v) => evidence.get(v.id)!.posterior));
   const floored = applyFloor(best, experiment.options.floor);
   const shares = new Map<string, number>();
   if (control && controlShare > 0) shares.set(control.id, controlShare);
@@ -158,6 +227,55 @@ export function allocateFrom(
   });
   const settled = best.some((p) => p >= 0.95);
   return { shares, phase: settled ? 'settled' : 'learning', computedAt: now };
+}
+
+// Where a posterior's log-density, in log-odds, is this far below its mode: further out than probabilityBest
+// itself integrates (40), so a posterior whose whole range lies below another's has P(best) exactly 0 there.
+const RANGE_LOG_DROP = 50;
+
+/** The log-odds where Beta(a, b)'s log-density is RANGE_LOG_DROP below its mode, on one side (−1 or +1). */
+function rangeEdge(a: number, b: number, side: -1 | 1): number {
+  const logDensity = (z: number) => -a * Math.log1p(Math.exp(-z)) - b * Math.log1p(Math.exp(z));
+  const mode = Math.log(a / b);
+  const target = logDensity(mode) - RANGE_LOG_DROP;
+  let step = Math.sqrt(2 * RANGE_LOG_DROP * (1 / a + 1 / b));
+  let z = mode + side * step;
+  // Out past the edge first (the log-density is concave, so Newton then walks back monotonically).
+  while (logDensity(z) > target) {
+    step *= 2;
+    z = mode + side * step;
+  }
+  for (let i = 0; i < 60; i++) {
+    const slope = a - (a + b) / (1 + Math.exp(-z));
+    const move = (logDensity(z) - target) / slope;
+    if (!Number.isFinite(move)) break;
+    z -= move;
+    if (Math.abs(move) < 1e-9 * (1 + Math.abs(z))) break;
+  }
+  return z;
+}
+
+/**
+ * probabilityBest, without integrating the posteriors that cannot be best: one whose range ends below where
+ * another's begins gets 0, as the full integration gives it. Late in a campaign most variants are such, and
+ * the integration's cost grows with every posterior it carries.
+ */
+function probabilityBestOfContenders(posts: readonly BetaParams[]): number[] {
+  if (posts.length < 3) return probabilityBest(posts);
+  const lows = posts.map((p) => rangeEdge(p.alpha, p.beta, -1));
+  let top = 0;
+  for (let i = 1; i < lows.length; i++) if (lows[i]! > lows[top]!) top = i;
+  const secondLow = Math.max(...lows.filter((_, i) => i !== top));
+  const alive = posts.flatMap((p, i) =>
+    rangeEdge(p.alpha, p.beta, 1) >= (i === top ? secondLow : lows[top]!) ? [i] : [],
+  );
+  if (alive.length === posts.length) return probabilityBest(posts);
+  const shares = new Array<number>(posts.length).fill(0);
+  const alivePosts = alive.map((i) => posts[i]!);
+  probabilityBest(alivePosts).forEach((share, k) => {
+    shares[alive[k]!] = share;
+  });
+  return shares;
 }
 
 const CONFIDENT_P_BEST = 0.95;

@@ -1,16 +1,17 @@
-// Reconcile: recount sends, opens and clicks from the assignments and compare them with the counters. The two
+// Reconcile: recount every counter (domain/counting.ts) from the assignments and compare them with the counters. The two
 // are written in one transaction, so any drift means a bug or a manual edit; `fix` makes the counters agree.
+import { addCounts, COUNTER_FIELDS, type Counts, countsOfAssignment, zeroCounts } from './counting';
 import type { Experiment } from './experiment';
 import type { CounterReader, SendBucketCount } from './ports/counter-reader';
 import type { ExperimentStore } from './ports/experiment-store';
-import type { CounterDelta, LedgerMaintenance } from './ports/ledger-maintenance';
+import type { LedgerMaintenance } from './ports/ledger-maintenance';
 import type { TenantStore } from './ports/tenant-store';
 import { sendBucketOf } from './time';
 
 export interface VariantDrift {
   readonly variant: string;
-  readonly counted: CounterDelta;
-  readonly recounted: CounterDelta;
+  readonly counted: Counts;
+  readonly recounted: Counts;
 }
 
 export interface ExperimentReconciliation {
@@ -35,10 +36,10 @@ export interface ReconcileOptions {
   readonly onProgress?: (done: number, total: number | null) => void;
 }
 
-type Totals = { sends: number; opens: number; clicks: number };
-const zero = (): Totals => ({ sends: 0, opens: 0, clicks: 0 });
+type Totals = Counts;
+const zero = zeroCounts;
 const difference = (a: Totals, b: Totals) =>
-  Math.abs(a.sends - b.sends) + Math.abs(a.opens - b.opens) + Math.abs(a.clicks - b.clicks);
+  COUNTER_FIELDS.reduce((sum, field) => sum + Math.abs(a[field] - b[field]), 0);
 
 export async function reconcile(
   deps: {
@@ -60,9 +61,7 @@ export async function reconcile(
       recounted.set(experimentKey, perBucket);
       const totals = perBucket.get(`${bucket}#${a.variantId}`) ?? zero();
       perBucket.set(`${bucket}#${a.variantId}`, totals);
-      totals.sends++;
-      if (a.openedAt !== null) totals.opens++;
-      if (a.clickedAt !== null) totals.clicks++;
+      addCounts(totals, countsOfAssignment(a));
     }
     scanned += page.length;
     options.onProgress?.(scanned, null);
@@ -82,8 +81,8 @@ export async function reconcile(
   for (const [index, experiment] of experiments.entries()) {
     const counts: SendBucketCount[] = await deps.counters.read(experiment.tenantId, experiment.id);
     const counted = new Map<string, Totals>();
-    for (const c of counts)
-      counted.set(`${c.bucketStart}#${c.variantId}`, { sends: c.sends, opens: c.opens, clicks: c.clicks });
+    for (const { bucketStart, variantId, ...c } of counts)
+      counted.set(`${bucketStart}#${variantId}`, addCounts(zero(), c));
     const fromAssignments =
       recounted.get(`${experiment.tenantId}/${experiment.id}`) ?? new Map<string, Totals>();
     const byVariant = new Map<string, { counted: Totals; recounted: Totals }>();
@@ -99,18 +98,20 @@ export async function reconcile(
       const should = fromAssignments.get(bucketKey) ?? zero();
       const entry = byVariant.get(variant) ?? { counted: zero(), recounted: zero() };
       byVariant.set(variant, entry);
-      for (const field of ['sends', 'opens', 'clicks'] as const) {
+      for (const field of COUNTER_FIELDS) {
         entry.counted[field] += have[field];
         entry.recounted[field] += should[field];
       }
       const off = difference(have, should);
       drift += off;
       if (off > 0 && options.fix) {
-        await deps.maintenance.adjustCounters(experiment.tenantId, experiment.id, bucket, variant, {
-          sends: should.sends - have.sends,
-          opens: should.opens - have.opens,
-          clicks: should.clicks - have.clicks,
-        });
+        await deps.maintenance.adjustCounters(
+          experiment.tenantId,
+          experiment.id,
+          bucket,
+          variant,
+          addCounts(addCounts(zero(), should), have, -1),
+        );
       }
     }
     results.push({

@@ -1,8 +1,9 @@
 // The experiment report: raw unique-recipient rates, the posterior the policy uses, and what follows from it.
+import { addCounts, type Counts, observableSendsOf, rewardsOf, zeroCounts } from './counting';
 import type { DelayModel } from './delay';
 import type { Experiment } from './experiment';
 import { defaultVariant } from './experiment';
-import { type Allocation, evidenceByVariant, rewardsOf, type SettledEvidence, verdict } from './policy';
+import { type Allocation, evidenceByVariant, type SettledEvidence, verdict } from './policy';
 import type { SendBucketCount } from './ports/counter-reader';
 import { betaMean, credibleInterval } from './stats';
 import { hourOf } from './time';
@@ -25,22 +26,24 @@ export function buildReport(
   delay: DelayModel,
   older?: {
     readonly evidence: ReadonlyMap<string, SettledEvidence>;
-    readonly totals: Readonly<Record<string, { sends: number; opens: number; clicks: number }>>;
+    readonly totals: Readonly<Record<string, Partial<Counts>>>;
   },
 ) {
   const evidence = evidenceByVariant(experiment, counts, now, delay, older?.evidence);
   const totals = new Map(
-    experiment.variants.map((v) => [v.id, { sends: 0, opens: 0, clicks: 0, ...older?.totals[v.id] }]),
+    experiment.variants.map((v) => [v.id, addCounts(zeroCounts(), older?.totals[v.id] ?? {})]),
   );
-  for (const count of counts) {
-    const total = totals.get(count.variantId);
-    if (!total) continue;
-    total.sends += count.sends;
-    total.opens += count.opens;
-    total.clicks += count.clicks;
+  for (const { bucketStart: _, variantId, ...count } of counts) {
+    const total = totals.get(variantId);
+    if (total) addCounts(total, count);
   }
   const active = experiment.variants.filter((v) => v.state === 'active');
-  const { leader, confident, pBest, losses } = verdict(experiment, evidence);
+  const verdictNow = verdict(experiment, evidence);
+  const { pBest, losses } = verdictNow;
+  // With no reward seen yet, every P(best) is ~1/k: naming a leader would be noise.
+  const hasData = active.some((v) => rewardsOf(totals.get(v.id)!, experiment.metric) > 0);
+  const leader = hasData ? verdictNow.leader : null;
+  const confident = hasData && verdictNow.confident;
   const shares = servedShares(experiment, allocation);
   const control = active.find((v) => v.control);
   const controlMean = control ? betaMean(evidence.get(control.id)!.posterior) : null;
@@ -57,9 +60,17 @@ export function buildReport(
       control: v.control,
       sends: total.sends,
       opens: total.opens,
+      machine_opens: total.machineOpens,
+      // Sends whose opens could be seen at all: less recipients whose only open was a machine's.
+      observable_sends: observableSendsOf(total, 'opens'),
       clicks: total.clicks,
+      beacon_clicks: total.beaconClicks,
+      currents_clicks: total.clicks - total.beaconClicks,
+      conversions: total.conversions,
       open_rate: rate(total.opens, total.sends),
+      observable_open_rate: rate(total.opens, observableSendsOf(total, 'opens')),
       click_rate: rate(total.clicks, total.sends),
+      conversion_rate: rate(total.conversions, total.sends),
       ci_low: round(interval.low),
       ci_high: round(interval.high),
       p_best: v.state === 'active' ? round(pBest.get(v.id) ?? 0, 9) : 0,
@@ -79,20 +90,28 @@ export function buildReport(
     const hourSends = inHour.reduce((sum, c) => sum + c.sends, 0);
     const perVariant: Record<
       string,
-      { sends: number; opens: number; clicks: number; rewards: number; allocation: number }
+      {
+        sends: number;
+        opens: number;
+        machine_opens: number;
+        clicks: number;
+        conversions: number;
+        rewards: number;
+        allocation: number;
+      }
     > = {};
     for (const v of experiment.variants) {
-      const c = inHour.filter((x) => x.variantId === v.id);
-      const sends = c.reduce((sum, x) => sum + x.sends, 0);
-      const opens = c.reduce((sum, x) => sum + x.opens, 0);
-      const clicks = c.reduce((sum, x) => sum + x.clicks, 0);
+      const sum = zeroCounts();
+      for (const { bucketStart: _, variantId, ...x } of inHour) if (variantId === v.id) addCounts(sum, x);
       perVariant[v.id] = {
-        sends,
-        opens,
-        clicks,
-        rewards: c.reduce((sum, x) => sum + rewardsOf(x, experiment.metric), 0),
+        sends: sum.sends,
+        opens: sum.opens,
+        machine_opens: sum.machineOpens,
+        clicks: sum.clicks,
+        conversions: sum.conversions,
+        rewards: rewardsOf(sum, experiment.metric),
         // The share of that hour's sends this variant actually got: the allocation as it was served.
-        allocation: hourSends > 0 ? round(sends / hourSends) : 0,
+        allocation: hourSends > 0 ? round(sum.sends / hourSends) : 0,
       };
     }
     return { hour: new Date(hour * 1000).toISOString(), variants: perVariant };
@@ -104,6 +123,7 @@ export function buildReport(
     metric: experiment.metric,
     status: experiment.status,
     winner: experiment.winner,
+    has_data: hasData,
     leader,
     confident,
     phase: experiment.status === 'running' ? (allocation?.phase ?? null) : null,

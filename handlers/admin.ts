@@ -9,15 +9,16 @@ import { experimentView, ingestionFileView } from '../domain/views';
 import { type Config, readConfig } from './shared/config';
 import { bearerToken, type HttpRequest, type HttpResult, httpHandler, json, queryParam } from './shared/http';
 import { openApiDocument } from './shared/openapi';
-import { matchRoute, type RouteKey } from './shared/routes';
+import { type HTTP_ROUTES, matchRoute, type RouteKey } from './shared/routes';
 import { adminService, createStores, type Stores } from './shared/stage';
 
 type Route = (tenant: Tenant, request: HttpRequest, id: string) => Promise<HttpResult>;
 
 /** The admin function's routes (declared in handlers/shared/routes.ts), but the public OpenAPI document. */
+/** The admin function's routes that need a token (the OpenAPI document is public). */
 type AdminRoute = Exclude<
-  Extract<RouteKey, `${string} /v1/${string}`>,
-  'GET /v1/content' | 'GET /v1/pixel/{token}'
+  { [K in RouteKey]: (typeof HTTP_ROUTES)[K] extends 'admin' ? K : never }[RouteKey],
+  'GET /openapi.json'
 >;
 
 const INGESTION_LIST_LIMIT = 100;

@@ -1,6 +1,7 @@
 // S3 ObjectCreated on the Currents bucket: each new Avro file becomes rewards. Records are processed one by
-// one; a bad file is logged as failed and does not stop the others; a store outage fails the invocation
-// after the whole batch was tried, so Lambda retries it (idempotently) and its on-failure destination keeps it.
+// one; a bad file (or a key the event garbled) is logged as failed and does not stop the others; a record
+// from any other bucket is skipped unread; a store outage fails the invocation after the whole batch was
+// tried, so Lambda retries it (idempotently) and its on-failure destination keeps it.
 import { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { S3Event } from 'aws-lambda';
@@ -25,20 +26,62 @@ export function createS3Client(config: Config): S3Client {
   });
 }
 
-export function createIngestCurrents(stores: Stores, s3: S3Client) {
+/** The key an S3 event names, URL-encoded with spaces as `+`; null when its encoding is broken. */
+export function decodeS3Key(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+export const MALFORMED_KEY_REASON =
+  'the object key in the S3 event is not valid URL encoding (a malformed % escape), so the object cannot be named';
+
+export interface IngestOutcome {
+  /** Records of the Currents bucket tried (ingested, skipped or failed). */
+  files: number;
+  /** Records of any other bucket, skipped without reading their objects. */
+  otherBuckets: number;
+}
+
+/**
+ * `currentsBucket` is the one bucket whose objects are read (WEFT_CURRENTS_BUCKET): events for any other
+ * bucket (a misrouted notification, a hand-made invoke) are skipped unread. Unset, nothing is read.
+ */
+export function createIngestCurrents(
+  stores: Stores,
+  s3: S3Client,
+  currentsBucket: string | null = stores.config.currentsBucket,
+) {
   const ingestion = currentsIngestion(stores);
 
-  return async function ingestCurrents(event: S3Event) {
+  return async function ingestCurrents(event: S3Event): Promise<IngestOutcome> {
     const results = [];
+    let otherBuckets = 0;
     let transient: unknown = null;
     for (const record of event.Records ?? []) {
-      const bucket = record.s3.bucket.name;
-      const key = decodeURIComponent(record.s3.object.key.replace(/\+/g, ' '));
+      const bucket = record.s3?.bucket?.name;
+      const encodedKey = record.s3?.object?.key ?? '';
+      if (currentsBucket === null || bucket !== currentsBucket) {
+        otherBuckets++;
+        // Bounded: a hand-made event can carry anything.
+        logger.warn('s3 event for another bucket skipped; its object was not read', {
+          bucket: String(bucket).slice(0, 255),
+          key: encodedKey.slice(0, 1024),
+          expected: currentsBucket,
+        });
+        continue;
+      }
       try {
-        const result = await ingestion.ingest(key, s3EventSource(s3, bucket, key));
+        const key = decodeS3Key(encodedKey);
+        const result =
+          key === null
+            ? await ingestion.fail(encodedKey, MALFORMED_KEY_REASON)
+            : await ingestion.ingest(key, s3EventSource(s3, bucket, key));
         logger.info('currents file', {
           bucket,
-          key,
+          key: key ?? encodedKey,
           status: result.status,
           reason: result.reason,
           events: result.events,
@@ -52,19 +95,23 @@ export function createIngestCurrents(stores: Stores, s3: S3Client) {
         if (result.status === 'failed') count('FailedFiles');
         results.push(result);
       } catch (error) {
-        logger.error('currents file not ingested; will be retried', { bucket, key, ...describeError(error) });
+        logger.error('currents file not ingested; will be retried', {
+          bucket,
+          key: encodedKey,
+          ...describeError(error),
+        });
         transient = error;
       }
     }
     // Every file was tried; what the use case threw is to be retried (it decided, see classifyIngestionFailure).
     if (transient) throw transient;
-    return { files: results.length };
+    return { files: results.length, otherBuckets };
   };
 }
 
 const config = readConfig();
 export const ingestCurrents = createIngestCurrents(createStores(config), createS3Client(config));
-export const handler = middy<S3Event, { files: number }>()
+export const handler = middy<S3Event, IngestOutcome>()
   .use(lambdaLogContext())
   .use(publishMetrics())
   .handler(ingestCurrents);

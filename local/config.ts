@@ -2,6 +2,11 @@
 import { isAbsolute, join, normalize, resolve } from 'node:path';
 
 export const PROJECT_ROOT = resolve(__dirname, '..');
+/**
+ * The only address the local stack listens on (serverless-offline, the local S3 and DynamoDB Local): nothing
+ * on the network reaches its tokens or data. serverless.yml sets the same for serverless-offline and the S3.
+ */
+export const LOOPBACK = '127.0.0.1';
 export const STAGE = 'local';
 // Both follow serverless.yml: `custom.tableName` and the `currentsBucket` param's default.
 export const TABLE = `weft-${STAGE}`;
@@ -75,9 +80,9 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
   return config;
 }
 
-export const localUrl = (config: Config): string => `http://127.0.0.1:${config.httpPort}`;
-export const dynamodbEndpoint = (config: Config): string => `http://127.0.0.1:${config.dynamodbPort}`;
-export const s3Endpoint = (config: Config): string => `http://127.0.0.1:${config.s3Port}`;
+export const localUrl = (config: Config): string => `http://${LOOPBACK}:${config.httpPort}`;
+export const dynamodbEndpoint = (config: Config): string => `http://${LOOPBACK}:${config.dynamodbPort}`;
+export const s3Endpoint = (config: Config): string => `http://${LOOPBACK}:${config.s3Port}`;
 
 /** The environment serverless-offline (and through it the handlers) runs with. */
 export function localEnv(config: Config): NodeJS.ProcessEnv {

@@ -3,6 +3,10 @@
 // URL-encodes them (space as `+`), so a handler that decodes keys, as it must on AWS, would turn the `+` in every
 // Currents file name (`…+0+123456.avro`) into a space and read an object that does not exist.
 // List it after serverless-s3-local: its hook then runs once the local S3 server exists.
+// It also refuses to start a local stack that would listen beyond loopback (README, Security): the local
+// servers hold the demo tenant's tokens and data, and a tunnel (WEFT_PUBLIC_BASE_URL) is how Braze reaches them.
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** S3's event-notification encoding: each path segment URL-encoded, spaces as `+`. */
 function encodeS3EventKey(key) {
@@ -32,6 +36,24 @@ function awsShaped(event, region) {
   };
 }
 
+/** serverless-offline's and serverless-s3-local's listening addresses, each of which must be loopback. */
+function assertLoopback(custom) {
+  const offline = custom['serverless-offline'] ?? {};
+  const s3 = custom.s3 ?? {};
+  const settings = [
+    ['custom.serverless-offline.host', offline.host],
+    ['custom.s3.host', s3.host],
+    ['custom.s3.address', s3.address],
+  ];
+  for (const [name, value] of settings) {
+    if (!LOOPBACK.has(String(value))) {
+      throw new Error(
+        `serverless-s3-aws-events: ${name} is ${JSON.stringify(value)}; the local stack listens on 127.0.0.1 only`,
+      );
+    }
+  }
+}
+
 class ServerlessS3AwsEvents {
   constructor(serverless) {
     this.serverless = serverless;
@@ -39,6 +61,7 @@ class ServerlessS3AwsEvents {
   }
 
   patch() {
+    assertLoopback(this.serverless.service.custom ?? {});
     const s3Local = this.serverless.pluginManager.plugins.find(
       (plugin) => plugin?.constructor?.name === 'ServerlessS3Local',
     );
@@ -60,3 +83,4 @@ class ServerlessS3AwsEvents {
 
 module.exports = ServerlessS3AwsEvents;
 module.exports.encodeS3EventKey = encodeS3EventKey;
+module.exports.assertLoopback = assertLoopback;

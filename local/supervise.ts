@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { stripVTControlCharacters } from 'node:util';
-import { type Config, PROJECT_ROOT, portSettings, STAGE, StartError } from './config';
+import { type Config, LOOPBACK, PROJECT_ROOT, portSettings, STAGE, StartError } from './config';
 // Types only: `./dynamodb-local` loads the AWS SDK (a few hundred ms), so it is imported once serverless is
 // already starting.
 import type { RunningDynamoDb } from './dynamodb-local';
@@ -24,7 +24,7 @@ export async function assertPortsFree(config: Config): Promise<void> {
           new StartError(`port ${port} is in use; stop what holds it or set ${variable} to another port`),
         ),
       );
-      server.listen(port, '127.0.0.1', () => server.close(() => resolvePort()));
+      server.listen(port, LOOPBACK, () => server.close(() => resolvePort()));
     });
   }
 }

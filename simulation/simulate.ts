@@ -1,23 +1,31 @@
-// The sweep behind `weft simulate`: every scenario × policy × seed through runCampaign, averaged into the
-// summary the CLI prints.
-import type { DelayShape } from '../domain/delay';
-import { runCampaign } from './campaign';
+// The sweep behind `weft simulate`: every scenario × policy × seed through runCampaign, summarised per scenario
+// and policy (mean and worst seed). The campaigns are independent jobs, so a caller may run them anywhere (the
+// CLI spreads them over worker threads) and summarise the results in job order.
+import { type CampaignResult, runCampaign, type SimulationTuning, simulationExperiment } from './campaign';
 import { DEFAULT_SCENARIO, POLICIES, type PolicyName, SCENARIOS, type Scenario } from './scenarios';
 
 export interface PolicySummary {
   readonly name: PolicyName;
-  readonly lost_clicks: number;
-  readonly lost_clicks_pct_of_uniform: number;
-  readonly expected_clicks: number;
-  readonly clicks_pct_of_oracle: number;
+  /** Mean over seeds of the rewards lost against always sending the true best. */
+  readonly lost_rewards: number;
+  /** The mean as a % of what an equal split loses (mean over seeds). */
+  readonly lost_pct_of_uniform: number;
+  /** The worst seed's loss, as a % of the equal split's mean loss. */
+  readonly worst_lost_pct_of_uniform: number;
+  readonly expected_rewards: number;
+  readonly rewards_pct_of_oracle: number;
+  /** % of seeds whose report names the true best as the leader at the end (null: rewards not drawn to the end). */
+  readonly best_leader_pct: number | null;
 }
 
 export interface ScenarioSummary {
   readonly name: string;
   readonly description: string;
+  readonly metric: Scenario['metric'];
   readonly recipients: number;
   readonly spread_hours: number;
   readonly variants: number;
+  readonly refresh_seconds: number;
   readonly policies: readonly PolicySummary[];
 }
 
@@ -29,56 +37,98 @@ export interface SimulationResult {
   readonly scenarios: readonly ScenarioSummary[];
 }
 
+/** Plain data (it crosses to worker threads): what to run. */
 export interface SimulationOptions {
   readonly scenarios?: readonly Scenario[];
   readonly policies?: readonly PolicyName[];
   readonly seeds?: number;
   readonly firstSeed?: number;
-  readonly delayShape?: DelayShape;
-  /** Called after every campaign with the number done and the total. */
-  readonly onProgress?: (done: number, total: number) => void;
+  readonly tuning?: Omit<SimulationTuning, 'trace'>;
+}
+
+export interface CampaignJob {
+  readonly scenario: number;
+  readonly policy: number;
+  readonly seedIndex: number;
 }
 
 export const DEFAULT_SEEDS = 20;
 
-/** Every scenario × policy × seed, averaged per scenario and policy. Pure: same options, same result. */
-export function runSimulation(options: SimulationOptions = {}): SimulationResult {
+/** FNV-1a: a scenario's seeds depend on its name, so one scenario alone gives the same figures as the sweep. */
+function hashName(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+export function campaignJobs(options: SimulationOptions = {}): CampaignJob[] {
   const scenarios = options.scenarios ?? SCENARIOS;
   const policies = options.policies ?? POLICIES;
   const seeds = options.seeds ?? DEFAULT_SEEDS;
-  const firstSeed = options.firstSeed ?? 1;
-  const total = scenarios.length * policies.length * seeds;
-  let done = 0;
-  const summaries: ScenarioSummary[] = scenarios.map((scenario, scenarioIndex) => {
-    const sums = policies.map((policy, policyIndex) => {
-      let lost = 0;
-      let expected = 0;
-      let best = 0;
-      for (let s = 0; s < seeds; s++) {
-        const seed = (firstSeed + s) * 1_000_003 + scenarioIndex * 101 + policyIndex;
-        const result = runCampaign(scenario, policy, seed, options.delayShape);
-        lost += result.lostClicks;
-        expected += result.expectedClicks;
-        best += result.bestClicks;
-        options.onProgress?.(++done, total);
-      }
-      return { policy, lost: lost / seeds, expected: expected / seeds, best: best / seeds };
+  const jobs: CampaignJob[] = [];
+  scenarios.forEach((_, scenario) => {
+    policies.forEach((_, policy) => {
+      for (let seedIndex = 0; seedIndex < seeds; seedIndex++) jobs.push({ scenario, policy, seedIndex });
     });
-    const uniform = sums.find((s) => s.policy === 'uniform');
-    const uniformLost = uniform ? uniform.lost : Number.NaN;
+  });
+  return jobs;
+}
+
+/** The seed of a campaign: the same for every policy (common random numbers), distinct per scenario and seed. */
+export function campaignSeed(scenario: Scenario, seedIndex: number, firstSeed = 1): number {
+  return (firstSeed + seedIndex) * 2 ** 32 + hashName(scenario.name);
+}
+
+export function runJob(options: SimulationOptions, job: CampaignJob): Promise<CampaignResult> {
+  const scenario = (options.scenarios ?? SCENARIOS)[job.scenario]!;
+  const policy = (options.policies ?? POLICIES)[job.policy]!;
+  return runCampaign(
+    scenario,
+    policy,
+    campaignSeed(scenario, job.seedIndex, options.firstSeed),
+    options.tuning,
+  );
+}
+
+const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+/** The summary of `results`, given in the order of campaignJobs(options). */
+export function summarize(options: SimulationOptions, results: readonly CampaignResult[]): SimulationResult {
+  const scenarios = options.scenarios ?? SCENARIOS;
+  const policies = options.policies ?? POLICIES;
+  const seeds = options.seeds ?? DEFAULT_SEEDS;
+  const jobs = campaignJobs(options);
+  if (results.length !== jobs.length)
+    throw new Error(`Expected ${jobs.length} results, got ${results.length}`);
+  const of = (scenario: number, policy: number) =>
+    results.filter((_, i) => jobs[i]!.scenario === scenario && jobs[i]!.policy === policy);
+  const summaries: ScenarioSummary[] = scenarios.map((scenario, s) => {
+    const uniformIndex = policies.indexOf('uniform');
+    const uniformLost = uniformIndex >= 0 ? mean(of(s, uniformIndex).map((r) => r.lostRewards)) : Number.NaN;
     return {
       name: scenario.name,
       description: scenario.description,
+      metric: scenario.metric,
       recipients: scenario.recipients,
       spread_hours: scenario.spreadHours,
       variants: scenario.rates.length,
-      policies: sums.map((s) => ({
-        name: s.policy,
-        lost_clicks: s.lost,
-        lost_clicks_pct_of_uniform: (100 * s.lost) / uniformLost,
-        expected_clicks: s.expected,
-        clicks_pct_of_oracle: (100 * s.expected) / s.best,
-      })),
+      refresh_seconds: runRefreshSeconds(scenario, options),
+      policies: policies.map((name, p) => {
+        const runs = of(s, p);
+        const lost = mean(runs.map((r) => r.lostRewards));
+        const expected = mean(runs.map((r) => r.expectedRewards));
+        return {
+          name,
+          lost_rewards: lost,
+          lost_pct_of_uniform: (100 * lost) / uniformLost,
+          worst_lost_pct_of_uniform: (100 * Math.max(...runs.map((r) => r.lostRewards))) / uniformLost,
+          expected_rewards: expected,
+          rewards_pct_of_oracle: (100 * expected) / mean(runs.map((r) => r.bestRewards)),
+          best_leader_pct: runs.some((r) => r.leaderIsBest === null)
+            ? null
+            : (100 * runs.filter((r) => r.leaderIsBest).length) / runs.length,
+        };
+      }),
     };
   });
   const defaultSummary = summaries.find((s) => s.name === DEFAULT_SCENARIO) ?? summaries[0];
@@ -88,4 +138,23 @@ export function runSimulation(options: SimulationOptions = {}): SimulationResult
     policies: defaultSummary?.policies ?? [],
     scenarios: summaries,
   };
+}
+
+/** The refresh a scenario runs at: the experiment's (the product default unless the scenario or tuning says). */
+export function runRefreshSeconds(scenario: Scenario, options: SimulationOptions): number {
+  return simulationExperiment(scenario, options.tuning?.options).options.refresh_seconds;
+}
+
+/** Every scenario × policy × seed in this thread. Pure: same options, same result. */
+export async function runSimulation(
+  options: SimulationOptions = {},
+  onProgress?: (done: number, total: number) => void,
+): Promise<SimulationResult> {
+  const jobs = campaignJobs(options);
+  const results: CampaignResult[] = [];
+  for (const job of jobs) {
+    results.push(await runJob(options, job));
+    onProgress?.(results.length, jobs.length);
+  }
+  return summarize(options, results);
 }

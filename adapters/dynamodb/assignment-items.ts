@@ -1,6 +1,7 @@
 // Assignment items: how an assignment is written (a conditional Put, so a recipient is assigned once) and read.
 import type { Put } from '@aws-sdk/client-dynamodb';
-import type { Assignment, AssignmentKey } from '../../domain/ports/assignment-ledger';
+import type { RewardKind, RewardSource, RewardState } from '../../domain/counting';
+import type { Assignment, AssignmentKey, Reward } from '../../domain/ports/assignment-ledger';
 import { type Item, key, n, num, s, str } from './attributes';
 import { keys } from './keys';
 
@@ -34,7 +35,33 @@ export function toAssignment(k: AssignmentKey, item: Item | undefined): Assignme
     variantId,
     sentAt: num(item, 'sent_at') ?? 0,
     campaignId: str(item, 'campaign'),
-    openedAt: num(item, 'opened_at'),
-    clickedAt: num(item, 'clicked_at'),
+    openedAt: num(item, REWARD_ATTRIBUTE.open),
+    machineOpenedAt: num(item, REWARD_ATTRIBUTE.machine_open),
+    clickedAt: num(item, REWARD_ATTRIBUTE.click),
+    clickSource: (str(item, 'click_source') as RewardSource | null) ?? null,
+    convertedAt: num(item, REWARD_ATTRIBUTE.conversion),
   };
 }
+
+/** The attribute holding when the first reward of each kind happened. */
+export const REWARD_ATTRIBUTE: Readonly<Record<RewardKind, string>> = {
+  open: 'opened_at',
+  machine_open: 'machine_opened_at',
+  click: 'clicked_at',
+  conversion: 'converted_at',
+};
+
+/** What a first reward stores on its assignment: when it happened, when weft saw it, and for clicks where. */
+export function rewardAttributes(r: Reward): Item {
+  const at = REWARD_ATTRIBUTE[r.kind];
+  return {
+    [at]: n(r.at),
+    [at.replace(/_at$/, '_visible_at')]: n(r.visibleAt),
+    ...(r.kind === 'click' ? { click_source: s(r.source) } : {}),
+  };
+}
+
+export const stateOf = (a: Assignment): RewardState => ({
+  opened: a.openedAt !== null,
+  machineOpened: a.machineOpenedAt !== null,
+});

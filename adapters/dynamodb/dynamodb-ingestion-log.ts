@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { IngestionEntry, IngestionLog } from '../../domain/ports/ingestion-log';
 import { type Item, n, num, s, str } from './attributes';
@@ -60,7 +61,37 @@ export class DynamoDbIngestionLog implements IngestionLog {
   }
 }
 
-function keysFor(tenantId: string, entry: IngestionEntry): Item {
-  const k = keys.ingestion(tenantId, entry.ingestedAt, entry.key);
-  return { pk: s(k.pk), sk: s(k.sk) };
+/** DynamoDB's limit on a sort key, in UTF-8 bytes. */
+const MAX_SORT_KEY_BYTES = 1024;
+/** `#` and a base64url SHA-256 of the whole object key. */
+const DIGEST_SUFFIX_BYTES = 44;
+
+/**
+ * The entry's sort key names the object, after its time. S3 keys run to 1,024 bytes, so a long one would push
+ * the sort key past DynamoDB's 1,024-byte limit and every write of its entry would fail (and Lambda retry the
+ * file into the dead-letter queue). A key that does not fit keeps its readable start, cut on a character, and
+ * ends in a hash of the whole key, so two long keys with the same start stay two entries. The `key` attribute
+ * keeps the key in full: that is what the log lists.
+ */
+function keysFor(tenantId: string, entry: Pick<IngestionEntry, 'ingestedAt' | 'key'>): Item {
+  const whole = keys.ingestion(tenantId, entry.ingestedAt, entry.key);
+  if (Buffer.byteLength(whole.sk, 'utf8') <= MAX_SORT_KEY_BYTES) return { pk: s(whole.pk), sk: s(whole.sk) };
+  const timePrefixBytes = Buffer.byteLength(keys.ingestion(tenantId, entry.ingestedAt, '').sk, 'utf8');
+  const start = utf8Prefix(entry.key, MAX_SORT_KEY_BYTES - timePrefixBytes - DIGEST_SUFFIX_BYTES);
+  const digest = createHash('sha256').update(entry.key, 'utf8').digest('base64url');
+  const cut = keys.ingestion(tenantId, entry.ingestedAt, `${start}#${digest}`);
+  return { pk: s(cut.pk), sk: s(cut.sk) };
+}
+
+/** The longest start of `text` that fits in `maxBytes` of UTF-8 without splitting a character. */
+function utf8Prefix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
 }

@@ -15,6 +15,14 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BoundedMap } from '../../domain/cache';
+import {
+  addCounts,
+  type Counts,
+  type RewardState,
+  rewardIncrements,
+  stateReadBy,
+  zeroCounts,
+} from '../../domain/counting';
 import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import type {
   Assignment,
@@ -31,8 +39,15 @@ import type { CounterReader, CounterReadOptions, SendBucketCount } from '../../d
 import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import { sendBucketOf } from '../../domain/time';
-import { newAssignmentPut, toAssignment } from './assignment-items';
+import {
+  newAssignmentPut,
+  REWARD_ATTRIBUTE,
+  rewardAttributes,
+  stateOf,
+  toAssignment,
+} from './assignment-items';
 import { type Item, key, n, num, s, str } from './attributes';
+import { counterAdd, countsOf } from './counter-items';
 import { storeFailure } from './errors';
 import { DELAY_SHARDS, keys } from './keys';
 import { ShardCounts } from './shard-counts';
@@ -57,7 +72,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
     k: AssignmentKey,
     sentAt: number,
     variantId: string,
-    fields: ReadonlyArray<'sends' | 'opens' | 'clicks'>,
+    increments: Partial<Counts>,
     signal?: AbortSignal,
   ): Promise<TransactWriteItem> {
     const shard = Math.floor(Math.random() * (await this.shards.of(k.tenantId, k.experimentId, signal)));
@@ -65,23 +80,25 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
       Update: {
         TableName: this.tableName,
         Key: key(keys.counter(k.tenantId, k.experimentId, shard, sendBucketOf(sentAt), variantId)),
-        UpdateExpression: `ADD ${fields.map((_, i) => `#f${i} :one`).join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(fields.map((field, i) => [`#f${i}`, field])),
-        ExpressionAttributeValues: { ':one': n(1) },
+        ...counterAdd(increments),
       },
     };
   }
 
-  private delayUpdate(r: Reward): TransactWriteItem {
-    return {
-      Update: {
-        TableName: this.tableName,
-        Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
-        UpdateExpression: 'ADD #n :one',
-        ExpressionAttributeNames: { '#n': 'n' },
-        ExpressionAttributeValues: { ':one': n(1) },
+  /** The delay-model write of a reward that teaches it (none for machine opens). */
+  private delayUpdates(r: Reward): TransactWriteItem[] {
+    if (r.delayBucket === null) return [];
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: key(keys.delay(r.tenantId, r.kind, this.pickDelayShard(), r.delayBucket)),
+          UpdateExpression: 'ADD #n :one',
+          ExpressionAttributeNames: { '#n': 'n' },
+          ExpressionAttributeValues: { ':one': n(1) },
+        },
       },
-    };
+    ];
   }
 
   async assign(a: NewAssignment, options: CallOptions = {}): Promise<AssignOutcome> {
@@ -93,7 +110,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           ...(a.dispatchId ? { dispatch: s(a.dispatchId) } : {}),
         }),
       },
-      await this.counterUpdate(a, a.sentAt, a.variantId, ['sends'], options.signal),
+      await this.counterUpdate(a, a.sentAt, a.variantId, { sends: 1 }, options.signal),
     ];
     if (a.campaignId && campaignLink && !this.knownCampaigns.get(campaignLink)) {
       items.push({
@@ -188,30 +205,17 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
   }
 
   async reward(r: Reward): Promise<RewardOutcome> {
-    const field = r.kind === 'open' ? 'opened_at' : 'clicked_at';
-    const rewarded = r.kind === 'open' ? 'opens' : 'clicks';
-    const onAssignment: TransactWriteItem[] = [
-      {
-        Update: {
-          TableName: this.tableName,
-          Key: key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
-          UpdateExpression: 'SET #at = :at',
-          ConditionExpression:
-            'attribute_exists(pk) AND variant = :variant AND sent_at = :sent AND attribute_not_exists(#at)',
-          ExpressionAttributeNames: { '#at': field },
-          ExpressionAttributeValues: { ':at': n(r.at), ':variant': s(r.variantId), ':sent': n(r.sentAt) },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-      await this.counterUpdate(r, r.sentAt, r.variantId, [rewarded]),
-      this.delayUpdate(r),
-    ];
+    const attribute = REWARD_ATTRIBUTE[r.kind];
+    const dependsOn = stateReadBy(r.kind);
+    // What the reward adds depends on the other open kind being there: guess not, learn otherwise from the item.
+    let state: RewardState = { opened: false, machineOpened: false };
     let recordSend = false;
     for (let attempt = 1; ; attempt++) {
-      const items = recordSend && r.expiresAt !== undefined ? await this.sendWithReward(r) : onAssignment;
+      const send = recordSend && r.expiresAt !== undefined;
+      const items = send ? await this.sendWithReward(r) : await this.rewardOnAssignment(r, state);
       try {
         await this.client.send(new TransactWriteItemsCommand({ TransactItems: items }));
-        return items === onAssignment ? 'counted' : 'counted_with_send';
+        return send ? 'counted_with_send' : 'counted';
       } catch (error) {
         const reasons =
           error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
@@ -227,7 +231,12 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           recordSend = false;
           const sameSend = existing.variantId === r.variantId && existing.sentAt === r.sentAt;
           if (!sameSend) return 'no_assignment';
-          if (num(reason.Item, field) !== null) return 'duplicate';
+          if (num(reason.Item, attribute) !== null) return 'duplicate';
+          const stored = stateOf(existing);
+          if (dependsOn && stored[dependsOn] !== state[dependsOn]) {
+            state = stored;
+            continue;
+          }
           // The stored item passes the condition now: it failed against a write in flight. Try again.
         } else if (!reasons.some((x) => x.Code === 'TransactionConflict')) {
           throw storeFailure('reward', error);
@@ -238,18 +247,64 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
     }
   }
 
+  /**
+   * The first reward of its kind on an existing assignment of this very send, with the counters it adds given
+   * `state`; the condition checks that state too, so a reward never adds what another one already changed.
+   */
+  private async rewardOnAssignment(r: Reward, state: RewardState): Promise<TransactWriteItem[]> {
+    const dependsOn = stateReadBy(r.kind);
+    const names: Record<string, string> = { '#at': REWARD_ATTRIBUTE[r.kind] };
+    const stored = rewardAttributes(r);
+    let condition =
+      'attribute_exists(pk) AND variant = :variant AND sent_at = :sent AND attribute_not_exists(#at)';
+    if (dependsOn) {
+      names['#dep'] = REWARD_ATTRIBUTE[dependsOn === 'opened' ? 'open' : 'machine_open'];
+      condition += state[dependsOn] ? ' AND attribute_exists(#dep)' : ' AND attribute_not_exists(#dep)';
+    }
+    return [
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: key(keys.assignment(r.tenantId, r.experimentId, r.recipientKey)),
+          UpdateExpression: `SET ${Object.keys(stored)
+            .map((_, i) => `#r${i} = :r${i}`)
+            .join(', ')}`,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: {
+            ...names,
+            ...Object.fromEntries(Object.keys(stored).map((name, i) => [`#r${i}`, name])),
+          },
+          ExpressionAttributeValues: {
+            ':variant': s(r.variantId),
+            ':sent': n(r.sentAt),
+            ...Object.fromEntries(Object.values(stored).map((value, i) => [`:r${i}`, value])),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      await this.counterUpdate(r, r.sentAt, r.variantId, rewardIncrements(r.kind, r.source, state)),
+      ...this.delayUpdates(r),
+    ];
+  }
+
   /** The send and its first reward in one transaction, for a send whose own write never landed. */
   private async sendWithReward(r: Reward): Promise<TransactWriteItem[]> {
+    const nothingYet: RewardState = { opened: false, machineOpened: false };
     return [
       {
         Put: newAssignmentPut(
           this.tableName,
           { ...r, expiresAt: r.expiresAt ?? r.sentAt },
-          { [r.kind === 'open' ? 'opened_at' : 'clicked_at']: n(r.at) },
+          rewardAttributes(r),
         ),
       },
-      await this.counterUpdate(r, r.sentAt, r.variantId, ['sends', r.kind === 'open' ? 'opens' : 'clicks']),
-      this.delayUpdate(r),
+      await this.counterUpdate(
+        r,
+        r.sentAt,
+        r.variantId,
+        addCounts(addCounts(zeroCounts(), { sends: 1 }), rewardIncrements(r.kind, r.source, nothingYet)),
+      ),
+      ...this.delayUpdates(r),
     ];
   }
 
@@ -309,13 +364,13 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
     variantId: string,
     delta: CounterDelta,
   ): Promise<void> {
+    if (!Object.values(delta).some((value) => value !== 0)) return;
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: key(keys.counter(tenantId, experimentId, 0, bucketStart, variantId)),
-          UpdateExpression: 'ADD sends :s, opens :o, clicks :c',
-          ExpressionAttributeValues: { ':s': n(delta.sends), ':o': n(delta.opens), ':c': n(delta.clicks) },
+          ...counterAdd(delta),
         }),
       );
     } catch (error) {
@@ -346,10 +401,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
     experimentId: string,
     options: CounterReadOptions = {},
   ): Promise<SendBucketCount[]> {
-    const totals = new Map<
-      string,
-      { bucketStart: number; variantId: string; sends: number; opens: number; clicks: number }
-    >();
+    const totals = new Map<string, { bucketStart: number; variantId: string } & Counts>();
     const readShard = async (shard: number) => {
       let startKey: Item | undefined;
       do {
@@ -376,10 +428,8 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           const parsed = keys.parseCounterSk(str(item, 'sk') ?? '');
           if (!parsed) continue;
           const id = `${parsed.bucketStart}#${parsed.variantId}`;
-          const total = totals.get(id) ?? { ...parsed, sends: 0, opens: 0, clicks: 0 };
-          total.sends += num(item, 'sends') ?? 0;
-          total.opens += num(item, 'opens') ?? 0;
-          total.clicks += num(item, 'clicks') ?? 0;
+          const total = totals.get(id) ?? { ...parsed, ...zeroCounts() };
+          addCounts(total, countsOf(item));
           totals.set(id, total);
         }
         startKey = page.LastEvaluatedKey;

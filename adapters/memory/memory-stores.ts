@@ -1,5 +1,12 @@
 // In-memory adapters with the same conditional semantics as the DynamoDB ones, for domain tests and the simulator.
 
+import {
+  addCounts,
+  type Counts,
+  FIRST_REWARD_FIELD,
+  rewardIncrements,
+  zeroCounts,
+} from '../../domain/counting';
 import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
 import { ConflictError } from '../../domain/errors';
 import type { Experiment } from '../../domain/experiment';
@@ -25,7 +32,7 @@ import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { ExperimentPage, ExperimentStore } from '../../domain/ports/experiment-store';
 import type { IngestionEntry, IngestionLog } from '../../domain/ports/ingestion-log';
 import type { CounterDelta, LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
-import type { TenantStore } from '../../domain/ports/tenant-store';
+import type { CredentialsVersion, TenantStore } from '../../domain/ports/tenant-store';
 import type { Tenant } from '../../domain/tenant';
 import { sendBucketOf } from '../../domain/time';
 
@@ -50,12 +57,31 @@ export class MemoryTenantStore implements TenantStore {
     const tenant = [...this.tenants.values()].find((t) => t.folder === folder);
     return tenant ? clone(tenant) : null;
   }
-  async replaceCredentials(tenant: Tenant) {
+  async replaceCredentials(tenant: Tenant, expected?: CredentialsVersion) {
     const existing = this.tenants.get(tenant.id);
     if (!existing) throw new ConflictError('tenant_missing', `tenant ${tenant.id} does not exist`);
-    // Only the credentials: folder, recipient key and creation time stay as stored, as the table's update does.
-    const { connectTokenHash, adminTokenHash, signingSecrets } = tenant;
-    this.tenants.set(tenant.id, clone({ ...existing, connectTokenHash, adminTokenHash, signingSecrets }));
+    if (
+      expected &&
+      (existing.connectTokenHash !== expected.connectTokenHash ||
+        existing.adminTokenHash !== expected.adminTokenHash)
+    ) {
+      throw new ConflictError(
+        'tenant_changed',
+        `tenant ${tenant.id} was rotated meanwhile; read it again and retry`,
+      );
+    }
+    // Only the credentials: folder, recipient key, pseudonyms and creation time stay, as the table's update does.
+    const { connectTokenHash, retiredConnectTokens, adminTokenHash, signingSecrets } = tenant;
+    const credentials = { connectTokenHash, retiredConnectTokens, adminTokenHash, signingSecrets };
+    this.tenants.set(tenant.id, clone({ ...existing, ...credentials }));
+  }
+  /** Nothing is stored in plain text here (nothing is stored at all); only the pseudonym scheme can be old. */
+  async upgrade(id: string, experimentPseudonymsSince: number): Promise<'upgraded' | 'current'> {
+    const existing = this.tenants.get(id);
+    if (!existing) throw new ConflictError('tenant_missing', `tenant ${id} does not exist`);
+    if (existing.experimentPseudonymsSince !== null) return 'current';
+    this.tenants.set(id, { ...existing, experimentPseudonymsSince });
+    return 'upgraded';
   }
   async list() {
     return [...this.tenants.values()].map(clone);
@@ -181,11 +207,15 @@ export class MemoryAllocationStore implements AllocationStore {
   }
 }
 
-interface Counter {
-  sends: number;
-  opens: number;
-  clicks: number;
-}
+type Counter = Counts;
+
+const NO_REWARDS = {
+  openedAt: null,
+  machineOpenedAt: null,
+  clickedAt: null,
+  clickSource: null,
+  convertedAt: null,
+} as const;
 
 export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReader, LedgerMaintenance {
   private readonly delays = new Map<string, number[]>();
@@ -204,12 +234,10 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
     experimentId: string,
     sentAt: number,
     variantId: string,
-    field: keyof Counter,
+    increments: Partial<Counts>,
   ) {
     const key = this.counterKey(tenantId, experimentId, sendBucketOf(sentAt), variantId);
-    const counter = this.counters.get(key) ?? { sends: 0, opens: 0, clicks: 0 };
-    counter[field] += 1;
-    this.counters.set(key, counter);
+    this.counters.set(key, addCounts(this.counters.get(key) ?? zeroCounts(), increments));
   }
 
   async assign(a: NewAssignment): Promise<AssignOutcome> {
@@ -223,10 +251,9 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
       variantId: a.variantId,
       sentAt: a.sentAt,
       campaignId: a.campaignId,
-      openedAt: null,
-      clickedAt: null,
+      ...NO_REWARDS,
     });
-    this.bump(a.tenantId, a.experimentId, a.sentAt, a.variantId, 'sends');
+    this.bump(a.tenantId, a.experimentId, a.sentAt, a.variantId, { sends: 1 });
     if (a.campaignId) {
       const set = this.campaigns.get(`${a.tenantId}\u0000${a.campaignId}`) ?? new Set();
       set.add(a.experimentId);
@@ -263,22 +290,28 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
         variantId: r.variantId,
         sentAt: r.sentAt,
         campaignId: null,
-        openedAt: null,
-        clickedAt: null,
+        ...NO_REWARDS,
       };
       this.assignments.set(this.key(r), existing);
-      this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, 'sends');
+      this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, { sends: 1 });
       outcome = 'counted_with_send';
     }
     if (!existing || existing.variantId !== r.variantId || existing.sentAt !== r.sentAt)
       return 'no_assignment';
-    const field = r.kind === 'open' ? 'openedAt' : 'clickedAt';
+    const field = FIRST_REWARD_FIELD[r.kind];
     if (existing[field] !== null) return 'duplicate';
-    this.assignments.set(this.key(r), { ...existing, [field]: r.at });
-    this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, r.kind === 'open' ? 'opens' : 'clicks');
-    const delays = this.delays.get(`${r.tenantId}\u0000${r.kind}`) ?? [...emptyDelayHistogram().counts];
-    delays[r.delayBucket] = (delays[r.delayBucket] ?? 0) + 1;
-    this.delays.set(`${r.tenantId}\u0000${r.kind}`, delays);
+    const state = { opened: existing.openedAt !== null, machineOpened: existing.machineOpenedAt !== null };
+    this.assignments.set(this.key(r), {
+      ...existing,
+      [field]: r.at,
+      ...(r.kind === 'click' ? { clickSource: r.source } : {}),
+    });
+    this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, rewardIncrements(r.kind, r.source, state));
+    if (r.delayBucket !== null) {
+      const delays = this.delays.get(`${r.tenantId}\u0000${r.kind}`) ?? [...emptyDelayHistogram().counts];
+      delays[r.delayBucket] = (delays[r.delayBucket] ?? 0) + 1;
+      this.delays.set(`${r.tenantId}\u0000${r.kind}`, delays);
+    }
     return outcome;
   }
 
@@ -320,11 +353,7 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
     delta: CounterDelta,
   ) {
     const key = this.counterKey(tenantId, experimentId, bucketStart, variantId);
-    const counter = this.counters.get(key) ?? { sends: 0, opens: 0, clicks: 0 };
-    counter.sends += delta.sends;
-    counter.opens += delta.opens;
-    counter.clicks += delta.clicks;
-    this.counters.set(key, counter);
+    this.counters.set(key, addCounts(this.counters.get(key) ?? zeroCounts(), delta));
   }
 
   /** Every stored assignment (for reconcile-style assertions in tests). */

@@ -17,6 +17,7 @@ import { readFragment, savedToken, storeToken, writeFragment } from './session.j
 import { copySnippet } from './snippet.js';
 import { state } from './state.js';
 import { openFinishDialog } from './status-controls.js';
+import { confirmTokenSwitch } from './token-switch.js';
 
 function init() {
   configureChartDefaults();
@@ -62,18 +63,36 @@ function init() {
   window.addEventListener('hashchange', () => {
     const fragment = readFragment();
     if (fragment.token) {
-      storeToken(fragment.token);
-      state.selectedId = fragment.experiment;
+      // Out of the address bar (and this history entry) at once, whatever happens next.
       writeFragment();
-      enterApp();
+      if (!state.token) {
+        storeToken(fragment.token);
+        state.selectedId = fragment.experiment;
+        writeFragment();
+        enterApp();
+      } else if (fragment.token !== state.token) {
+        confirmTokenSwitch(fragment.token, fragment.experiment);
+      } else if (fragment.experiment && fragment.experiment !== state.selectedId) {
+        selectExperiment(fragment.experiment);
+      }
     } else if (fragment.experiment && fragment.experiment !== state.selectedId && state.token) {
       selectExperiment(fragment.experiment);
     }
   });
 
   const fragment = readFragment();
+  const saved = savedToken();
+  if (fragment.token && saved && fragment.token !== saved) {
+    // This tab was signed in with another token (a reload or a link into it): asked, as for a later link.
+    state.token = saved;
+    state.selectedId = null;
+    writeFragment();
+    enterApp();
+    confirmTokenSwitch(fragment.token, fragment.experiment);
+    return;
+  }
   if (fragment.token) storeToken(fragment.token);
-  else state.token = savedToken();
+  else state.token = saved;
   state.selectedId = fragment.experiment;
   writeFragment();
   if (state.token) enterApp();

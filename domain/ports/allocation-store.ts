@@ -1,5 +1,6 @@
 // The shared allocation of each experiment: one small head every container reads once per refresh, and the
 // state only the recomputing container reads. One writer at a time, under a lease whose epoch guards the publish.
+import type { Counts } from '../counting';
 import type { DelayHistogram } from '../delay';
 import type { AllocationPhase, SettledEvidence } from '../policy';
 import type { CallOptions } from './assignment-ledger';
@@ -37,8 +38,8 @@ export interface SettledTier {
   readonly readAt: number;
   /** Weighted evidence (what the policy adds to the prior) per variant. */
   readonly evidence: Readonly<Record<string, SettledEvidence>>;
-  /** Raw sends, opens and clicks per variant, for reports. */
-  readonly totals: Readonly<Record<string, { sends: number; opens: number; clicks: number }>>;
+  /** Raw counters per variant, for reports (older settled items may lack the newer counters: read as 0). */
+  readonly totals: Readonly<Record<string, Partial<Counts>>>;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The one place sends and rewards are counted. Each method is a single atomic step: the record of who got
 // what and the counters that sum it change together or not at all, which keeps the counts exact.
 
-export type RewardKind = 'open' | 'click';
+import type { RewardKind, RewardSource } from '../counting';
+
+export type { RewardKind, RewardSource } from '../counting';
 
 export interface AssignmentKey {
   readonly tenantId: string;
@@ -15,8 +17,13 @@ export interface Assignment extends AssignmentKey {
   /** Unix seconds of the first assignment: the send. A reward must name it, which ties the reward to that very send. */
   readonly sentAt: number;
   readonly campaignId: string | null;
+  /** Unix seconds of the first reward of each kind (when it happened), null until then. */
   readonly openedAt: number | null;
+  readonly machineOpenedAt: number | null;
   readonly clickedAt: number | null;
+  /** Where the first click was seen. */
+  readonly clickSource: RewardSource | null;
+  readonly convertedAt: number | null;
 }
 
 export interface NewAssignment extends AssignmentKey {
@@ -37,10 +44,19 @@ export interface Reward extends AssignmentKey {
   /** The send's time, so the reward is counted in the send's hour (what delay correction needs). */
   readonly sentAt: number;
   readonly kind: RewardKind;
-  /** Unix seconds the open or click happened. */
+  readonly source: RewardSource;
+  /** Unix seconds the reward happened. */
   readonly at: number;
-  /** Bucket of the delay from send to reward, counted with the reward so the delay model learns exactly once. */
-  readonly delayBucket: number;
+  /**
+   * Unix seconds weft saw it: receipt for the pixel and the beacon, ingestion for Currents (whose files come
+   * minutes later). The policy weighs unrewarded sends by the chance their reward would be visible by now.
+   */
+  readonly visibleAt: number;
+  /**
+   * Bucket of the delay from send to visibility, counted with the reward so the delay model learns exactly
+   * once; null for rewards that never teach it (machine opens).
+   */
+  readonly delayBucket: number | null;
   /**
    * Set only when the reward comes with a verified token (which names the variant shown and the send time):
    * if the send's own write never landed, the send is recorded with this TTL, together with the reward.

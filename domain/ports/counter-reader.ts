@@ -1,13 +1,14 @@
+import type { Counts } from '../counting';
 import type { CallOptions } from './assignment-ledger';
 
-/** Sends and unique rewards of one variant, for the sends made in one send bucket (SEND_BUCKET_SECONDS). */
-export interface SendBucketCount {
+/**
+ * Sends and unique rewards of one variant, for the sends made in one send bucket (SEND_BUCKET_SECONDS): every
+ * counter of domain/counting.ts.
+ */
+export interface SendBucketCount extends Readonly<Counts> {
   /** Start of the send bucket, unix seconds. */
   readonly bucketStart: number;
   readonly variantId: string;
-  readonly sends: number;
-  readonly opens: number;
-  readonly clicks: number;
 }
 
 export interface CounterReadOptions extends CallOptions {

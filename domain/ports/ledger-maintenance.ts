@@ -1,10 +1,8 @@
+import type { Counts } from '../counting';
 import type { Assignment } from './assignment-ledger';
 
-export interface CounterDelta {
-  readonly sends: number;
-  readonly opens: number;
-  readonly clicks: number;
-}
+/** A correction of every counter of one send bucket and variant (see domain/counting.ts). */
+export type CounterDelta = Readonly<Partial<Counts>>;
 
 /** What reconcile needs beyond the hot-path ports: every assignment, and a way to correct a counter. */
 export interface LedgerMaintenance {

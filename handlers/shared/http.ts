@@ -30,8 +30,10 @@ export interface HttpRequest {
   readonly pathParameters: Readonly<Record<string, string | undefined>>;
   /** Parsed JSON body, or undefined when there is none. */
   readonly body: unknown;
-  /** `https://host` the request came to (behind API Gateway: always https). */
+  /** `https://<domain>` the request came to, as API Gateway names it: never from a header the caller writes. */
   readonly origin: string;
+  /** The caller's address as API Gateway saw it: for the machine classifier, in memory only. */
+  readonly sourceAddress: string | undefined;
 }
 
 export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number };
@@ -63,6 +65,25 @@ function decodeBody(event: APIGatewayProxyEventV2): string | undefined {
   return raw.toString('utf8');
 }
 
+/** A DNS name with an optional port: nothing that could end the authority part of a URL. */
+const HOST_NAME = /^[a-z0-9][a-z0-9.-]{0,252}(?::\d{1,5})?$/i;
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Where response URLs point (pixel URLs, snippets) when no public base URL is configured: the domain API
+ * Gateway says the request came to. `Host`, `X-Forwarded-Host` and `X-Forwarded-Proto` are the caller's to
+ * write, and a forged one would send other people's pixels and snippets to the caller's host. Only an emulator
+ * names no real domain (serverless-offline passes a placeholder): there a loopback `Host` is taken, since the
+ * local stack listens on loopback and such a header can point nowhere else.
+ */
+function requestOrigin(event: APIGatewayProxyEventV2, headers: Record<string, string | undefined>): string {
+  const domain = event.requestContext?.domainName ?? '';
+  if (LOOPBACK.test(domain)) return `http://${domain}`;
+  if (HOST_NAME.test(domain)) return `https://${domain.toLowerCase()}`;
+  const host = headers.host ?? '';
+  return LOOPBACK.test(host) ? `http://${host}` : 'http://localhost';
+}
+
 export function parseRequest(event: APIGatewayProxyEventV2): HttpRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
@@ -80,8 +101,6 @@ export function parseRequest(event: APIGatewayProxyEventV2): HttpRequest {
       throw new ValidationError('body', 'must be valid JSON', 'invalid_json');
     }
   }
-  const host = headers['x-forwarded-host'] ?? headers.host ?? event.requestContext?.domainName ?? 'localhost';
-  const proto = headers['x-forwarded-proto'] ?? (/^(localhost|127\.|\[::1\])/.test(host) ? 'http' : 'https');
   return {
     routeKey: event.routeKey ?? event.requestContext?.routeKey ?? '$default',
     method: (event.requestContext?.http?.method ?? 'GET').toUpperCase(),
@@ -90,7 +109,8 @@ export function parseRequest(event: APIGatewayProxyEventV2): HttpRequest {
     headers,
     pathParameters: event.pathParameters ?? {},
     body,
-    origin: `${proto}://${host}`,
+    origin: requestOrigin(event, headers),
+    sourceAddress: event.requestContext?.http?.sourceIp,
   };
 }
 

@@ -14,7 +14,14 @@ export type MetricName =
   /** A send whose write did not confirm within the budget: its token's first reward records it. */
   | 'SendUnconfirmed'
   /** Sends recorded at their first reward because the content write never landed. */
-  | 'SendRecordedFromReward';
+  | 'SendRecordedFromReward'
+  /** Pixel hits and beacon events the machine classifier judged a machine's (not a person's). */
+  | 'MachineOpens'
+  | 'MachineEvents'
+  /** Beacon events and server-side posts that counted (clicks and conversions). */
+  | 'EventsCounted'
+  /** New recipients answered without an assignment because the tenant's per-container cap was reached. */
+  | 'NewRecipientCapped';
 
 export function count(name: MetricName, value = 1): void {
   if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);

@@ -206,12 +206,32 @@ export const openApiDocument: OpenApiDocument = {
       },
     },
     '/v1/pixel/{token}': {
+      head: {
+        operationId: 'probeOpen',
+        summary: 'The open pixel, probed',
+        description:
+          'The headers of the pixel. Privacy proxies and scanners probe images this way: a genuine token ' +
+          'counts a machine open, never an open.',
+        tags: ['content'],
+        security: [],
+        parameters: [
+          {
+            name: 'token',
+            in: 'path',
+            required: true,
+            description: 'As for GET.',
+            schema: { type: 'string' },
+          },
+        ],
+        responses: { '200': { description: 'The GIF’s headers, no body.' } },
+      },
       get: {
         operationId: 'trackOpen',
         summary: 'The open pixel',
         description:
-          'Always the same 1×1 transparent GIF. Counts one unique open for a genuine token; forged, tampered ' +
-          'and foreign tokens are ignored silently.',
+          'Always the same 1×1 transparent GIF. Counts one unique open for a genuine token fetched by a ' +
+          'person’s mail client, a machine open when a machine fetched it (see the machine classifier); ' +
+          'forged, tampered and foreign tokens are ignored silently.',
         tags: ['content'],
         security: [],
         parameters: [
@@ -233,6 +253,63 @@ export const openApiDocument: OpenApiDocument = {
               'image/gif': { schema: { type: 'string', contentMediaType: 'image/gif' } },
             },
           },
+        },
+      },
+    },
+    '/v1/weft.js': {
+      get: {
+        operationId: 'beaconScript',
+        summary: 'The landing-page beacon script',
+        description:
+          'Include on landing pages. Keeps the `weft` token for the visit, removes it from the address bar, ' +
+          "reports the click once per visit from a visible page, and defines `weft('conversion')`.",
+        tags: ['content'],
+        security: [],
+        responses: {
+          '200': {
+            description: 'JavaScript.',
+            content: { 'text/javascript': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    '/v1/events': {
+      post: {
+        operationId: 'trackEvent',
+        summary: 'A click or conversion from a landing page or the customer’s server',
+        description:
+          'The beacon posts as text/plain (no CORS preflight). A server may post with its connect token as ' +
+          'bearer: it is trusted; anonymous posts pass the machine classifier. Counts the first click or ' +
+          'conversion of the recipient once, whatever else reported it.',
+        tags: ['content'],
+        security: [{}, { connectToken: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: exact({
+                token: { type: 'string', maxLength: 1024, description: 'The `weft` parameter of the link.' },
+                type: { type: 'string', enum: ['click', 'conversion'] },
+              }),
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'What the event counted.',
+            content: {
+              'application/json': {
+                schema: exact({
+                  outcome: {
+                    type: 'string',
+                    enum: ['counted', 'duplicate', 'no_assignment', 'ignored', 'machine'],
+                  },
+                }),
+              },
+            },
+          },
+          '400': ref('responses', 'BadRequest'),
+          '401': ref('responses', 'Unauthorized'),
         },
       },
     },
@@ -430,7 +507,8 @@ export const openApiDocument: OpenApiDocument = {
         type: 'http',
         scheme: 'bearer',
         bearerFormat: 'wc.<tenant>.<secret>',
-        description: 'The tenant’s connect token (Braze “Connect Server Token”), for `/v1/content` only.',
+        description:
+          'The tenant’s connect token (Braze “Connect Server Token”), for `/v1/content` and server-side `/v1/events`.',
       },
       adminToken: {
         type: 'http',
@@ -486,7 +564,7 @@ export const openApiDocument: OpenApiDocument = {
         properties: {
           id: { ...ID, description: 'Optional; must equal the id in the URL.' },
           name: { type: 'string', minLength: 1, maxLength: LIMITS.maxNameLength },
-          metric: { type: 'string', enum: ['clicks', 'opens'], default: 'clicks' },
+          metric: { type: 'string', enum: ['clicks', 'opens', 'conversions'], default: 'clicks' },
           variants: {
             type: 'array',
             minItems: LIMITS.minActiveVariants,
@@ -514,7 +592,7 @@ export const openApiDocument: OpenApiDocument = {
       Experiment: exact({
         id: ID,
         name: { type: 'string' },
-        metric: { type: 'string', enum: ['clicks', 'opens'] },
+        metric: { type: 'string', enum: ['clicks', 'opens', 'conversions'] },
         status: { type: 'string', enum: ['running', 'paused', 'finished'] },
         winner: { type: ['string', 'null'] },
         variants: { type: 'array', items: schema('Variant') },
@@ -544,10 +622,27 @@ export const openApiDocument: OpenApiDocument = {
         state: { type: 'string', enum: ['active', 'retired'] },
         control: { type: 'boolean' },
         sends: COUNT,
-        opens: COUNT,
-        clicks: COUNT,
+        opens: { ...COUNT, description: 'Recipients with a human open (pixel or Currents, counted once).' },
+        machine_opens: {
+          ...COUNT,
+          description:
+            'Recipients whose mail a machine fetched (Privacy Protection prefetch, scanners): never an open.',
+        },
+        observable_sends: {
+          ...COUNT,
+          description: 'Sends whose opens could be seen: sends less recipients with a machine open only.',
+        },
+        clicks: { ...COUNT, description: 'Recipients with a click (beacon or Currents, counted once).' },
+        beacon_clicks: { ...COUNT, description: 'Clicks first seen by the landing beacon.' },
+        currents_clicks: { ...COUNT, description: 'Clicks first seen in Braze Currents.' },
+        conversions: COUNT,
         open_rate: { ...NULLABLE_RATE, description: 'Unique opens / sends; null before the first send.' },
+        observable_open_rate: {
+          ...NULLABLE_RATE,
+          description: 'Unique opens / observable sends; null while none is observable.',
+        },
         click_rate: { ...NULLABLE_RATE, description: 'Unique clicks / sends; null before the first send.' },
+        conversion_rate: { ...NULLABLE_RATE, description: 'Unique conversions / sends.' },
         ci_low: { ...RATE, description: 'Lower end of the 95% credible interval of the metric’s rate.' },
         ci_high: { ...RATE, description: 'Upper end of the 95% credible interval of the metric’s rate.' },
         p_best: { ...RATE, description: 'Probability of being best (0 for retired variants).' },
@@ -570,7 +665,9 @@ export const openApiDocument: OpenApiDocument = {
           additionalProperties: exact({
             sends: COUNT,
             opens: COUNT,
+            machine_opens: COUNT,
             clicks: COUNT,
+            conversions: COUNT,
             rewards: COUNT,
             allocation: { ...RATE, description: 'Share of that hour’s sends the variant got.' },
           }),
@@ -579,10 +676,14 @@ export const openApiDocument: OpenApiDocument = {
       Report: exact({
         experiment: ID,
         name: { type: 'string' },
-        metric: { type: 'string', enum: ['clicks', 'opens'] },
+        metric: { type: 'string', enum: ['clicks', 'opens', 'conversions'] },
         status: { type: 'string', enum: ['running', 'paused', 'finished'] },
         winner: { type: ['string', 'null'] },
-        leader: { type: ['string', 'null'], description: 'The active variant most likely to be best.' },
+        has_data: { type: 'boolean', description: 'False until the first reward of the metric is seen.' },
+        leader: {
+          type: ['string', 'null'],
+          description: 'The active variant most likely to be best; null until a reward is seen.',
+        },
         confident: { type: 'boolean', description: 'P(best) ≥ 0.95 and expected loss ≤ 1% of its rate.' },
         phase: { type: ['string', 'null'], enum: ['burn_in', 'learning', 'settled', null] },
         updated_at: TIMESTAMP,

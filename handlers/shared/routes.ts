@@ -6,6 +6,9 @@
 export const HTTP_ROUTES = {
   'GET /v1/content': 'selectContent',
   'GET /v1/pixel/{token}': 'trackOpen',
+  'HEAD /v1/pixel/{token}': 'trackOpen',
+  'GET /v1/weft.js': 'trackEvent',
+  'POST /v1/events': 'trackEvent',
   'GET /v1/experiments': 'admin',
   'GET /v1/experiments/{id}': 'admin',
   'PUT /v1/experiments/{id}': 'admin',

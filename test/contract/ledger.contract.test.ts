@@ -1,8 +1,10 @@
 // AssignmentLedger, CounterReader, DelayReader and LedgerMaintenance: the same cases against MemoryLedger and
 // DynamoDbLedger (DynamoDB Local). Counts are read back through the ports, never from the table.
+
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
 import { MemoryLedger } from '../../adapters/memory/memory-stores';
+import { zeroCounts } from '../../domain/counting';
 import { delayBucket, emptyDelayHistogram } from '../../domain/delay';
 import type {
   Assignment,
@@ -16,6 +18,9 @@ import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import { SEND_BUCKET_SECONDS } from '../../domain/time';
 import { bothAdapters, sortedBy } from './adapters';
+
+/** Every counter zero but these. */
+const counts = (sends: number, opens: number, clicks: number) => ({ ...zeroCounts(), sends, opens, clicks });
 
 type Ledger = AssignmentLedger & CounterReader & DelayReader & LedgerMaintenance;
 
@@ -48,8 +53,10 @@ function rewardOf(a: NewAssignment, kind: RewardKind, delay = 120, overrides: Pa
     variantId: a.variantId,
     sentAt: a.sentAt,
     kind,
+    source: kind === 'open' || kind === 'machine_open' ? 'pixel' : 'currents',
     at: a.sentAt + delay,
-    delayBucket: delayBucket(delay),
+    visibleAt: a.sentAt + delay,
+    delayBucket: kind === 'machine_open' ? null : delayBucket(delay),
     ...overrides,
   };
 }
@@ -67,7 +74,11 @@ function assignmentOf(a: NewAssignment, rewarded: Partial<Assignment> = {}): Ass
     sentAt: a.sentAt,
     campaignId: a.campaignId,
     openedAt: null,
+    machineOpenedAt: null,
     clickedAt: null,
+    clickSource: null,
+    convertedAt: null,
+    ...(rewarded.clickedAt != null ? { clickSource: 'currents' as const } : {}),
     ...rewarded,
   };
 }
@@ -96,9 +107,7 @@ describe.each(
       expect(
         await ledger.assign(newAssignment('r1', 'b', { sentAt: NOW + 500, campaignId: 'camp-2' })),
       ).toEqual({ created: false, existing: assignmentOf(first) });
-      expect(await ledger.read('t', 'e')).toEqual([
-        { bucketStart: NOW, variantId: 'a', sends: 1, opens: 0, clicks: 0 },
-      ]);
+      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) }]);
     });
 
     it('returns the existing assignment with its rewards', async () => {
@@ -123,9 +132,8 @@ describe.each(
       for (const outcome of outcomes) {
         if (!outcome.created) expect(outcome.existing).toEqual(stored);
       }
-      const counts = await ledger.read('t', 'e');
-      expect(counts).toEqual([
-        { bucketStart: NOW, variantId: stored?.variantId, sends: 1, opens: 0, clicks: 0 },
+      expect(await ledger.read('t', 'e')).toEqual([
+        { bucketStart: NOW, variantId: stored?.variantId, ...counts(1, 0, 0) },
       ]);
     });
   });
@@ -183,9 +191,65 @@ describe.each(
       expect(await ledger.find(keyOf(a))).toEqual(
         assignmentOf(a, { openedAt: a.sentAt + 60, clickedAt: a.sentAt + 4 * 3600 }),
       );
-      expect(await ledger.read('t', 'e')).toEqual([
-        { bucketStart: NOW, variantId: 'a', sends: 1, opens: 1, clicks: 1 },
-      ]);
+      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 1, 1) }]);
+    });
+
+    it('machine opens count apart, never as opens, and a later human open takes the recipient out of machine-only', async () => {
+      const a = newAssignment('r1', 'a');
+      const b = newAssignment('r2', 'a');
+      await ledger.assign(a);
+      await ledger.assign(b);
+
+      expect(await ledger.reward(rewardOf(a, 'machine_open', 5))).toBe('counted');
+      expect(await ledger.reward(rewardOf(a, 'machine_open', 6))).toBe('duplicate');
+      expect(await ledger.reward(rewardOf(b, 'open', 60))).toBe('counted');
+      expect(await ledger.reward(rewardOf(b, 'machine_open', 70))).toBe('counted');
+      expect((await ledger.read('t', 'e'))[0]).toMatchObject({
+        sends: 2,
+        opens: 1,
+        machineOpens: 2,
+        machineOnly: 1,
+      });
+
+      expect(await ledger.reward(rewardOf(a, 'open', 3600))).toBe('counted');
+      expect((await ledger.read('t', 'e'))[0]).toMatchObject({
+        sends: 2,
+        opens: 2,
+        machineOpens: 2,
+        machineOnly: 0,
+      });
+      // Machine opens never teach the delay model: only the two human opens are in it.
+      const histogram = await ledger.histogram('t', 'open');
+      expect(histogram.counts.reduce((sum, n) => sum + n, 0)).toBe(2);
+      expect(await ledger.find(keyOf(a))).toEqual(
+        assignmentOf(a, { openedAt: a.sentAt + 3600, machineOpenedAt: a.sentAt + 5 }),
+      );
+    });
+
+    it('a click counts once whether the beacon or Currents saw it first; conversions count apart', async () => {
+      const a = newAssignment('r1', 'a');
+      const b = newAssignment('r2', 'a');
+      await ledger.assign(a);
+      await ledger.assign(b);
+
+      expect(await ledger.reward(rewardOf(a, 'click', 60, { source: 'beacon' }))).toBe('counted');
+      expect(await ledger.reward(rewardOf(a, 'click', 900))).toBe('duplicate');
+      expect(await ledger.reward(rewardOf(b, 'click', 90))).toBe('counted');
+      expect(await ledger.reward(rewardOf(b, 'click', 95, { source: 'beacon' }))).toBe('duplicate');
+      expect(await ledger.reward(rewardOf(a, 'conversion', 600, { source: 'beacon' }))).toBe('counted');
+      expect(await ledger.reward(rewardOf(a, 'conversion', 700, { source: 'beacon' }))).toBe('duplicate');
+
+      expect((await ledger.read('t', 'e'))[0]).toMatchObject({
+        sends: 2,
+        clicks: 2,
+        beaconClicks: 1,
+        conversions: 1,
+      });
+      expect(await ledger.find(keyOf(a))).toMatchObject({
+        clickSource: 'beacon',
+        convertedAt: a.sentAt + 600,
+      });
+      expect(await ledger.find(keyOf(b))).toMatchObject({ clickSource: 'currents' });
     });
 
     it('no_assignment when nothing was sent and the reward has no send to record; nothing is stored', async () => {
@@ -211,9 +275,7 @@ describe.each(
       expect(await ledger.find(keyOf(lost))).toEqual(
         assignmentOf(lost, { campaignId: null, openedAt: lost.sentAt + 600, clickedAt: lost.sentAt + 700 }),
       );
-      expect(await ledger.read('t', 'e')).toEqual([
-        { bucketStart: NOW, variantId: 'b', sends: 1, opens: 1, clicks: 1 },
-      ]);
+      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'b', ...counts(1, 1, 1) }]);
       expect(await ledger.assign(newAssignment('lost', 'a'))).toMatchObject({
         created: false,
         existing: { variantId: 'b' },
@@ -235,7 +297,7 @@ describe.each(
 
       expect(await ledger.find(keyOf(a))).toEqual(assignmentOf(a));
       expect(byBucket(await ledger.read('t', 'e'))).toEqual([
-        { bucketStart: NOW, variantId: 'a', sends: 1, opens: 0, clicks: 0 },
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) },
       ]);
       expect(await ledger.reward(rewardOf(a, 'click', 60))).toBe('counted');
     });
@@ -262,10 +324,10 @@ describe.each(
       await sendAcrossBuckets();
 
       expect(byBucket(await ledger.read('t', 'e'))).toEqual([
-        { bucketStart: NOW - BUCKET, variantId: 'a', sends: 1, opens: 1, clicks: 0 },
-        { bucketStart: NOW, variantId: 'a', sends: 1, opens: 0, clicks: 0 },
-        { bucketStart: NOW, variantId: 'b', sends: 1, opens: 0, clicks: 0 },
-        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', sends: 2, opens: 0, clicks: 1 },
+        { bucketStart: NOW - BUCKET, variantId: 'a', ...counts(1, 1, 0) },
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) },
+        { bucketStart: NOW, variantId: 'b', ...counts(1, 0, 0) },
+        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1) },
       ]);
       expect(await ledger.read('t', 'missing')).toEqual([]);
     });
@@ -274,12 +336,12 @@ describe.each(
       await sendAcrossBuckets();
 
       expect(byBucket(await ledger.read('t', 'e', { since: NOW }))).toEqual([
-        { bucketStart: NOW, variantId: 'a', sends: 1, opens: 0, clicks: 0 },
-        { bucketStart: NOW, variantId: 'b', sends: 1, opens: 0, clicks: 0 },
-        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', sends: 2, opens: 0, clicks: 1 },
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) },
+        { bucketStart: NOW, variantId: 'b', ...counts(1, 0, 0) },
+        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1) },
       ]);
       expect(byBucket(await ledger.read('t', 'e', { since: NOW + 1 }))).toEqual([
-        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', sends: 2, opens: 0, clicks: 1 },
+        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1) },
       ]);
       expect(await ledger.read('t', 'e', { since: NOW + 3 * BUCKET })).toEqual([]);
     });
@@ -292,8 +354,8 @@ describe.each(
       await ledger.adjustCounters('t', 'e', NOW + BUCKET, 'c', { sends: 4, opens: 0, clicks: 0 });
 
       expect(byBucket(await ledger.read('t', 'e'))).toEqual([
-        { bucketStart: NOW, variantId: 'a', sends: 2, opens: 1, clicks: -1 },
-        { bucketStart: NOW + BUCKET, variantId: 'c', sends: 4, opens: 0, clicks: 0 },
+        { bucketStart: NOW, variantId: 'a', ...counts(2, 1, -1) },
+        { bucketStart: NOW + BUCKET, variantId: 'c', ...counts(4, 0, 0) },
       ]);
     });
   });

@@ -1,6 +1,11 @@
-// TenantStore: the same cases against the in-memory fake and the DynamoDB adapter (DynamoDB Local).
+// TenantStore: the same cases against the in-memory fake and the DynamoDB adapter (DynamoDB Local, its secrets
+// sealed with a key file of the test's own).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
+import { KeyFileSealer } from '../../adapters/file/key-file-sealer';
 import { MemoryTenantStore } from '../../adapters/memory/memory-stores';
 import { ConflictError } from '../../domain/errors';
 import type { TenantStore } from '../../domain/ports/tenant-store';
@@ -14,9 +19,11 @@ function tenant(id: string, folder = id, overrides: Partial<Tenant> = {}): Tenan
     id,
     folder,
     connectTokenHash: `connect-${id}`,
+    retiredConnectTokens: [{ hash: `old-connect-${id}`, retiresAt: NOW + 600 }],
     adminTokenHash: `admin-${id}`,
     signingSecrets: [{ secret: `secret-${id}` }, { secret: `old-${id}`, retiresAt: NOW + 60 }],
     recipientKey: `recipient-key-${id}`,
+    experimentPseudonymsSince: 0,
     createdAt: NOW,
     ...overrides,
   };
@@ -31,7 +38,12 @@ const conflictOf = (promise: Promise<unknown>) =>
 describe.each(
   bothAdapters<TenantStore>(
     () => new MemoryTenantStore(),
-    ({ client, tableName }) => new DynamoDbTenantStore(client, tableName),
+    ({ client, tableName }) =>
+      new DynamoDbTenantStore(
+        client,
+        tableName,
+        new KeyFileSealer(join(mkdtempSync(join(tmpdir(), 'weft-contract-')), 'secrets.key')),
+      ),
   ),
 )('TenantStore contract: %s', (_name, makeStore) => {
   let store: TenantStore;
@@ -84,13 +96,15 @@ describe.each(
     expect(await store.findByFolder('Acme')).toBeNull();
   });
 
-  it('replaceCredentials replaces tokens and secrets, and keeps folder, recipient key and creation time', async () => {
+  it('replaceCredentials replaces tokens and secrets, and keeps folder, recipient key, pseudonyms and creation time', async () => {
     await store.create(tenant('acme', 'acme-folder'));
     const rotated = tenant('acme', 'somewhere-else', {
       connectTokenHash: 'new-connect',
+      retiredConnectTokens: [{ hash: 'connect-acme', retiresAt: NOW + 700 }],
       adminTokenHash: 'new-admin',
       signingSecrets: [{ secret: 'new-secret' }, { secret: 'secret-acme', retiresAt: NOW + 90 }],
       recipientKey: 'must-not-change',
+      experimentPseudonymsSince: NOW + 5,
       createdAt: NOW + 1000,
     });
 
@@ -99,6 +113,7 @@ describe.each(
     expect(await store.get('acme')).toEqual({
       ...tenant('acme', 'acme-folder'),
       connectTokenHash: 'new-connect',
+      retiredConnectTokens: [{ hash: 'connect-acme', retiresAt: NOW + 700 }],
       adminTokenHash: 'new-admin',
       signingSecrets: [{ secret: 'new-secret' }, { secret: 'secret-acme', retiresAt: NOW + 90 }],
     });
@@ -107,6 +122,39 @@ describe.each(
       adminTokenHash: 'new-admin',
     });
     expect(await store.findByFolder('somewhere-else')).toBeNull();
+  });
+
+  it('replaceCredentials with the credentials it read refuses (tenant_changed) when another rotation landed first', async () => {
+    await store.create(tenant('acme'));
+    const read = (await store.get('acme'))!;
+    await store.replaceCredentials({ ...read, adminTokenHash: 'first-rotation' }, read);
+
+    const second = await conflictOf(store.replaceCredentials({ ...read, connectTokenHash: 'second' }, read));
+
+    expect(second).toBeInstanceOf(ConflictError);
+    expect(second).toMatchObject({ code: 'tenant_changed' });
+    // The first rotation stands: the admin token it revoked is not brought back.
+    expect(await store.get('acme')).toMatchObject({
+      adminTokenHash: 'first-rotation',
+      connectTokenHash: 'connect-acme',
+    });
+    expect(await conflictOf(store.replaceCredentials(tenant('ghost'), read))).toMatchObject({
+      code: 'tenant_missing',
+    });
+  });
+
+  it('upgrade gives a tenant without per-experiment pseudonyms a start time, once, and changes nothing else', async () => {
+    const legacy = tenant('acme', 'acme', { experimentPseudonymsSince: null });
+    await store.create(legacy);
+    await store.create(tenant('globex'));
+
+    expect(await store.upgrade('acme', NOW + 300)).toBe('upgraded');
+    expect(await store.upgrade('acme', NOW + 900)).toBe('current');
+    expect(await store.upgrade('globex', NOW + 300)).toBe('current');
+
+    expect(await store.get('acme')).toEqual({ ...legacy, experimentPseudonymsSince: NOW + 300 });
+    expect(await store.get('globex')).toEqual(tenant('globex'));
+    expect(await conflictOf(store.upgrade('ghost', NOW))).toMatchObject({ code: 'tenant_missing' });
   });
 
   it('replaceCredentials of an unknown tenant is a ConflictError (tenant_missing) and creates nothing', async () => {

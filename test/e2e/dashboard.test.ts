@@ -1,6 +1,7 @@
 // The marketer's dashboard in a real browser (headless Chromium through playwright-core) against a backend
 // that serves the page through handlers/dashboard.ts and answers the admin JSON API.
 // Every expectation about data is read from the backend's own report, so any backend with the same API works.
+
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -10,6 +11,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as dashboardHandler } from '../../handlers/dashboard';
+import { MAIL_CLIENT_AGENT } from '../support/events';
 import { startLocalStack } from '../support/local-stack';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -80,7 +82,8 @@ async function startLocalStackBackend(): Promise<Backend> {
       const query = new URLSearchParams({ experiment: experimentId, recipient: `dashboard-e2e-${i}` });
       const content = await call('GET', `/v1/content?${query}`, connectToken);
       const every = openEvery[String(content['variant'])] ?? 10;
-      if (i % every === 0 && typeof content['pixel_url'] === 'string') await fetch(content['pixel_url']);
+      if (i % every === 0 && typeof content['pixel_url'] === 'string')
+        await fetch(content['pixel_url'], { headers: { 'user-agent': MAIL_CLIENT_AGENT } });
     }
     await call('PUT', `/v1/experiments/${experimentId}`, adminToken, {
       name: 'Spring sale subject line',

@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
 import { tokenMatches } from '../../domain/tenant';
+import { createStores } from '../../handlers/shared/stage';
 import { freshTable } from '../support/dynamodb';
 
 const ROOT = join(__dirname, '..', '..');
@@ -38,7 +38,7 @@ describe('weft CLI', () => {
     const printed = JSON.parse(created.stdout) as Record<string, string>;
     expect(Object.keys(printed).sort()).toEqual(['admin_token', 'connect_token', 'folder', 'tenant']);
     expect(printed).toMatchObject({ tenant: 'acme', folder: 'acme-currents' });
-    const stored = await new DynamoDbTenantStore(table.client, table.tableName).get('acme');
+    const stored = await createStores(table.config, table.client).tenantStore.get('acme');
     expect(tokenMatches(printed.connect_token!, stored!.connectTokenHash)).toBe(true);
     expect(tokenMatches(printed.admin_token!, stored!.adminTokenHash)).toBe(true);
 
@@ -51,7 +51,7 @@ describe('weft CLI', () => {
     expect(weft('tenant', 'create', 'Bad Id', '--folder', 'x').stderr).toMatch(/^weft: tenant:/);
 
     const rotated = JSON.parse(weft('tenant', 'rotate', 'acme', '--json').stdout) as Record<string, string>;
-    const after = await new DynamoDbTenantStore(table.client, table.tableName).get('acme');
+    const after = await createStores(table.config, table.client).tenantStore.get('acme');
     expect(tokenMatches(printed.connect_token!, after!.connectTokenHash)).toBe(false);
     expect(tokenMatches(rotated.connect_token!, after!.connectTokenHash)).toBe(true);
     expect(after!.signingSecrets).toHaveLength(2);

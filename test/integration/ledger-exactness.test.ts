@@ -1,4 +1,5 @@
 // Counting is exact on DynamoDB Local: concurrency, duplicates, and failures injected around every store call.
+
 import {
   type DynamoDBClient,
   TransactWriteItemsCommand,
@@ -8,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
 import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
+import { zeroCounts } from '../../domain/counting';
 import { StoreUnavailableError } from '../../domain/errors';
 import type { NewAssignment } from '../../domain/ports/assignment-ledger';
 import { reconcileTable } from '../../handlers/shared/stage';
@@ -78,8 +80,10 @@ describe('DynamoDbLedger exactness', () => {
       recipientKey: assignment('r1').recipientKey,
       variantId: 'b',
       sentAt: NOW,
+      source: 'currents',
+      visibleAt: NOW + 60,
       delayBucket: 3,
-    };
+    } as const;
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => ledger.reward({ ...reward, kind: 'click', at: NOW + 60 })),
     );
@@ -138,6 +142,8 @@ describe('DynamoDbLedger exactness', () => {
             variantId: stored!.variantId,
             sentAt: NOW,
             kind: 'click',
+            source: 'currents',
+            visibleAt: NOW + 60,
             at: NOW + 5,
             delayBucket: 0,
           });
@@ -165,7 +171,7 @@ describe('DynamoDbLedger exactness', () => {
     expect(before.experiments[0]).toMatchObject({ tenant: 't', experiment: 'e', fixed: true });
     const after = await reconcileTable(client, tableName);
     expect(after.drift).toBe(0);
-    expect(after.experiments[0]!.variants[0]!.counted).toEqual({ sends: 3, opens: 0, clicks: 0 });
+    expect(after.experiments[0]!.variants[0]!.counted).toEqual({ ...zeroCounts(), sends: 3 });
   });
 
   it('a late content write and the token reward that records its send race: each send and open counted once', async () => {
@@ -182,7 +188,9 @@ describe('DynamoDbLedger exactness', () => {
           variantId: 'b',
           sentAt: a.sentAt,
           kind: 'open' as const,
+          source: 'pixel' as const,
           at: NOW + 5,
+          visibleAt: NOW + 5,
           delayBucket: 0,
           expiresAt: a.expiresAt,
         };

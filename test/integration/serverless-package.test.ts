@@ -1,15 +1,13 @@
 // `serverless package` needs no AWS account, so the CloudFormation that `serverless deploy` would submit is checked
 // here: runtimes, the table, the Currents notification, the dead-letter queue, least-privilege IAM, bundle sizes.
 
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_FILE_PATHS } from '../../handlers/dashboard';
 import { HTTP_ROUTES } from '../../handlers/shared/routes';
+import { packageService } from '../../tools/template-checks/package-service';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
 const MAX_ZIP_BYTES = 2 * 1024 * 1024;
@@ -30,36 +28,40 @@ interface Statement {
 /** The IAM each handler needs, exactly (DynamoDB TransactWriteItems is authorised through the item actions). */
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   'handlers/select-content.handler': [
-    'dynamodb:ConditionCheckItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
+    'kms:Decrypt',
   ],
   'handlers/track-open.handler': [
-    'dynamodb:ConditionCheckItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
-    'dynamodb:Query',
     'dynamodb:UpdateItem',
+    'kms:Decrypt',
+  ],
+  'handlers/track-event.handler': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'kms:Decrypt',
   ],
   'handlers/ingest-currents.handler': [
     'dynamodb:BatchGetItem',
-    'dynamodb:ConditionCheckItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
+    'kms:Decrypt',
     's3:GetObject',
     'sqs:SendMessage',
   ],
   'handlers/admin.handler': [
-    'dynamodb:BatchGetItem',
-    'dynamodb:ConditionCheckItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
     'dynamodb:Query',
     'dynamodb:UpdateItem',
+    'kms:Decrypt',
   ],
   'handlers/dashboard.handler': [],
 };
@@ -91,10 +93,11 @@ function unzip(zip: Buffer): Map<string, Buffer> {
 
 /** AWS SDK clients a handler may bundle: the ones its role lets it call, no others (cold start, DESIGN §6). */
 const SDK_CLIENTS: Record<string, string[]> = {
-  'handlers/select-content.handler': ['DynamoDBClient'],
-  'handlers/track-open.handler': ['DynamoDBClient'],
-  'handlers/ingest-currents.handler': ['DynamoDBClient', 'S3Client'],
-  'handlers/admin.handler': ['DynamoDBClient'],
+  'handlers/select-content.handler': ['DynamoDBClient', 'KMSClient'],
+  'handlers/track-open.handler': ['DynamoDBClient', 'KMSClient'],
+  'handlers/track-event.handler': ['DynamoDBClient', 'KMSClient'],
+  'handlers/ingest-currents.handler': ['DynamoDBClient', 'KMSClient', 'S3Client'],
+  'handlers/admin.handler': ['DynamoDBClient', 'KMSClient'],
   'handlers/dashboard.handler': [],
 };
 
@@ -105,41 +108,11 @@ describe('serverless package --stage ci', () => {
   const functions = () => ofType('AWS::Lambda::Function');
 
   beforeAll(async () => {
-    outDir = await mkdtemp(join(tmpdir(), 'weft-package-'));
-    // No AWS credentials, profile or region: packaging must not need an account.
-    const env: NodeJS.ProcessEnv = {};
-    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('AWS_')) env[key] = value;
-    Object.assign(env, {
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      // Its own esbuild folder, which serverless-esbuild deletes afterwards: local stacks keep theirs.
-      WEFT_ESBUILD_DIR: join('.esbuild', `package-${process.pid}`),
-    });
-    const serverless = join(PROJECT_ROOT, 'node_modules', '.bin', 'serverless');
-    try {
-      await promisify(execFile)(
-        process.execPath,
-        [serverless, 'package', '--stage', 'ci', '--package', outDir],
-        {
-          cwd: PROJECT_ROOT,
-          env,
-          timeout: 170_000,
-          maxBuffer: 16 * 1024 * 1024,
-        },
-      );
-    } catch (error) {
-      const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-      throw new Error(`serverless package failed:\n${stdout ?? ''}\n${stderr ?? ''}`, { cause: error });
-    }
-    const template = JSON.parse(
-      await readFile(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-    );
-    resources = template.Resources;
-  }, 180_000);
-
-  afterAll(async () => {
-    if (outDir) await rm(outDir, { recursive: true, force: true });
-  });
+    // Packaged once per source state and shared with the template checks (tools/template-checks).
+    const packaged = await packageService(PROJECT_ROOT);
+    outDir = packaged.dir;
+    resources = packaged.template.Resources as Record<string, CfResource>;
+  }, 320_000);
 
   it('has one arm64 nodejs22.x function per handler', () => {
     const handlers = functions().map(([, fn]) => fn.Properties['Handler']);
@@ -339,7 +312,7 @@ describe('serverless package --stage ci', () => {
       expect(sizes[zipName], zipName).toBeLessThan(MAX_ZIP_BYTES);
       // keepNames keeps class names in the minified bundle, so a bundled client shows by name.
       const bundle = files.get(handlerFile)?.toString('utf8') ?? '';
-      const clients = ['DynamoDBClient', 'S3Client', 'SQSClient'].filter((name) =>
+      const clients = ['DynamoDBClient', 'KMSClient', 'S3Client', 'SQSClient'].filter((name) =>
         bundle.includes(`"${name}"`),
       );
       expect(clients, `${id} bundles`).toEqual(SDK_CLIENTS[String(fn.Properties['Handler'])]);

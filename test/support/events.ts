@@ -12,6 +12,13 @@ export interface HttpEventInput {
   pathParameters?: Record<string, string>;
 }
 
+/**
+ * A desktop mail client's agent: requests look like a person's unless a test says otherwise (the machine
+ * classifier counts bare agents, HTTP libraries and HEADs as machines).
+ */
+export const MAIL_CLIENT_AGENT =
+  'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.0';
+
 export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
   const method = input.method ?? 'GET';
   // As API Gateway does: the matched route key and path parameters, `$default` when no route matches.
@@ -26,14 +33,20 @@ export function httpEvent(input: HttpEventInput): APIGatewayProxyEventV2 {
     routeKey,
     rawPath: input.path,
     rawQueryString,
-    headers: { host: 'weft.example.com', ...(input.headers ?? {}) },
+    headers: { host: 'weft.example.com', 'user-agent': MAIL_CLIENT_AGENT, ...(input.headers ?? {}) },
     pathParameters,
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',
       domainName: 'weft.example.com',
       domainPrefix: 'weft',
-      http: { method, path: input.path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.1', userAgent: 'test' },
+      http: {
+        method,
+        path: input.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '192.0.2.1',
+        userAgent: MAIL_CLIENT_AGENT,
+      },
       requestId: 'request',
       routeKey,
       stage: '$default',

@@ -1,5 +1,4 @@
 // The HTTP handlers wired to a fresh DynamoDB Local table, invoked through middy exactly as Lambda would.
-import { DynamoDbTenantStore } from '../../adapters/dynamodb/dynamodb-tenant-store';
 import { TokenRewards } from '../../domain/rewards';
 import { issueTenant } from '../../domain/tenant';
 import { nowSeconds } from '../../domain/time';
@@ -20,7 +19,7 @@ export async function serviceOnLocalDynamoDb() {
 
   async function createTenant(id: string, folder = id) {
     const issued = issueTenant(id, folder, nowSeconds());
-    await new DynamoDbTenantStore(table.client, table.tableName).create(issued.tenant);
+    await stores.tenantStore.create(issued.tenant);
     return issued;
   }
 

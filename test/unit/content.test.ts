@@ -201,9 +201,10 @@ describe('ContentService', () => {
     const lost = await slow.select('never-recorded');
     expect(await sends()).toBe(1);
     const rewards = new TokenRewards(new TenantDirectory(tenants, clock), ledger, clock);
-    expect(await rewards.record(lost.token!, 'open', NOW + 60)).toBe('counted_with_send');
-    expect(await rewards.record(lost.token!, 'open', NOW + 90)).toBe('duplicate');
-    expect(await rewards.record(lost.token!, 'click', NOW + 90)).toBe('counted');
+    const seen = (kind: 'open' | 'click', at: number) => () => ({ kind, source: 'pixel' as const, at });
+    expect(await rewards.record(lost.token!, seen('open', NOW + 60))).toBe('counted_with_send');
+    expect(await rewards.record(lost.token!, seen('open', NOW + 90))).toBe('duplicate');
+    expect(await rewards.record(lost.token!, seen('click', NOW + 90))).toBe('counted');
     expect(await sends()).toBe(2);
     const recorded = ledger
       .allAssignments()

@@ -1,5 +1,6 @@
 // CurrentsIngestion on the in-memory stores: which events become rewards (by token, by campaign), which are
 // duplicates, bots or unattributed, and which files are skipped. Events come from arrays, not Avro files.
+
 import { describe, expect, it } from 'vitest';
 import {
   MemoryExperimentStore,
@@ -7,10 +8,11 @@ import {
   MemoryLedger,
   MemoryTenantStore,
 } from '../../adapters/memory/memory-stores';
+import { zeroCounts } from '../../domain/counting';
 import type { EngagementEvent, EngagementKind } from '../../domain/currents';
 import { defineExperiment } from '../../domain/experiment';
 import { CurrentsIngestion, type EventSource } from '../../domain/ingestion';
-import { recipientDigest, recipientKey } from '../../domain/recipient';
+import { recipientDigest, recipientPseudonym } from '../../domain/recipient';
 import { TokenRewards } from '../../domain/rewards';
 import { issueTenant, type Tenant } from '../../domain/tenant';
 import { TenantDirectory } from '../../domain/tenant-directory';
@@ -54,7 +56,7 @@ async function world() {
 
   /** The recipient's key and assignment in `experimentId`, sent with the campaign. */
   async function send(user: string, variantId: string, experimentId = 'spring', tenant: Tenant = acme) {
-    const key = recipientKey(tenant.recipientKey, recipientDigest(user)!);
+    const key = recipientPseudonym(tenant, { id: experimentId }, recipientDigest(user)!);
     await ledger.assign({
       tenantId: tenant.id,
       experimentId,
@@ -73,7 +75,7 @@ async function world() {
       tenantId: tenant.id,
       experimentId,
       variantId,
-      recipientKey: recipientKey(tenant.recipientKey, recipientDigest(user)!),
+      recipientKey: recipientPseudonym(tenant, { id: experimentId }, recipientDigest(user)!),
       sentAt: SENT_AT,
     };
     return signTrackingToken(claims, tenant.signingSecrets[0]!.secret);
@@ -127,7 +129,7 @@ describe('CurrentsIngestion on in-memory stores', () => {
 
     expect(result).toMatchObject({ tenantId: 'acme', status: 'ok', events: 1, attributed: 1, duplicates: 0 });
     expect(await w.ledger.read('acme', 'spring')).toEqual([
-      { bucketStart: sendBucketOf(SENT_AT), variantId: 'b', sends: 1, opens: 0, clicks: 1 },
+      { ...zeroCounts(), bucketStart: sendBucketOf(SENT_AT), variantId: 'b', sends: 1, clicks: 1 },
     ]);
     expect(
       await w.ledger.find({ tenantId: 'acme', experimentId: 'spring', recipientKey: key }),
@@ -177,6 +179,44 @@ describe('CurrentsIngestion on in-memory stores', () => {
 
     expect(result).toMatchObject({ events: 4, attributed: 1, duplicates: 3 });
     expect(await w.counts()).toEqual({ sends: 2, opens: 0, clicks: 2 });
+  });
+
+  it('counts Braze machine opens as machine opens, never as opens, and a later human open still counts', async () => {
+    const w = await world();
+    const key = await w.send('user-1', 'a');
+
+    const machine = await w.ingestion.ingest(
+      OPENS,
+      w.source([
+        event({
+          kind: 'open',
+          trackingToken: null,
+          user: 'user-1',
+          campaignId: CAMPAIGN,
+          suspectedBot: true,
+        }),
+        event({
+          kind: 'open',
+          trackingToken: null,
+          user: 'user-1',
+          campaignId: CAMPAIGN,
+          suspectedBot: true,
+        }),
+      ]),
+    );
+    expect(machine).toMatchObject({ status: 'ok', events: 2, bots: 2, attributed: 1, duplicates: 1 });
+    const [afterMachine] = await w.ledger.read('acme', 'spring');
+    expect(afterMachine).toMatchObject({ sends: 1, opens: 0, machineOpens: 1, machineOnly: 1 });
+
+    await w.ingestion.ingest(
+      OPENS,
+      w.source([event({ kind: 'open', trackingToken: null, user: 'user-1', campaignId: CAMPAIGN })]),
+    );
+    const [afterHuman] = await w.ledger.read('acme', 'spring');
+    expect(afterHuman).toMatchObject({ sends: 1, opens: 1, machineOpens: 1, machineOnly: 0 });
+    expect(
+      await w.ledger.find({ tenantId: 'acme', experimentId: 'spring', recipientKey: key }),
+    ).toMatchObject({ openedAt: expect.any(Number), machineOpenedAt: expect.any(Number) });
   });
 
   it('counts suspected bots as bots and rewards nothing for them', async () => {

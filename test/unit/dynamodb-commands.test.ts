@@ -70,9 +70,9 @@ const sendCounterAdd = {
   Update: {
     TableName: TABLE,
     Key: { pk: { S: 'T#acme#E#spring#C#0' }, sk: { S: `B#${NOW}#V#b` } },
-    UpdateExpression: 'ADD #f0 :one',
-    ExpressionAttributeNames: { '#f0': 'sends' },
-    ExpressionAttributeValues: { ':one': { N: '1' } },
+    UpdateExpression: 'ADD #c0 :c0',
+    ExpressionAttributeNames: { '#c0': 'sends' },
+    ExpressionAttributeValues: { ':c0': { N: '1' } },
   },
 };
 
@@ -150,7 +150,10 @@ describe('DynamoDbLedger.assign', () => {
         sentAt: NOW,
         campaignId: null,
         openedAt: NOW + 5,
+        machineOpenedAt: null,
         clickedAt: null,
+        clickSource: null,
+        convertedAt: null,
       },
     });
     expect(transactions()).toHaveLength(1);

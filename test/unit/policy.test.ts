@@ -1,5 +1,7 @@
 // The allocation: burn-in, shares as P(best), control and floor, the delay correction and decay.
+
 import { describe, expect, it } from 'vitest';
+import { zeroCounts } from '../../domain/counting';
 import { DEFAULT_CLICK_DELAY, NO_DELAY } from '../../domain/delay';
 import { defineExperiment, type Experiment } from '../../domain/experiment';
 import { allocate, evidenceByVariant } from '../../domain/policy';
@@ -28,6 +30,7 @@ function experiment(variants: number, options: Record<string, unknown> = {}, con
 /** A send bucket `ageHours` before NOW with `sends` sends and `clicks` (arrived) clicks. */
 function bucket(variantId: string, ageHours: number, sends: number, clicks: number): SendBucketCount {
   return {
+    ...zeroCounts(),
     bucketStart: sendBucketOf(NOW - ageHours * HOUR),
     variantId,
     sends,
@@ -104,7 +107,7 @@ describe('allocate', () => {
     const exp = experiment(2);
     const history = [bucket('v1', 48, 10_000, 300), bucket('v2', 48, 10_000, 300)];
     // v1 is the variant being sent right now: 5000 sends in the current bucket, none of their clicks in yet.
-    const fresh = { bucketStart: sendBucketOf(NOW), variantId: 'v1', sends: 5000, opens: 0, clicks: 0 };
+    const fresh = { ...zeroCounts(), bucketStart: sendBucketOf(NOW), variantId: 'v1', sends: 5000 };
     expect(NOW - fresh.bucketStart).toBeLessThan(SEND_BUCKET_SECONDS);
     const corrected = allocate(exp, [...history, fresh], NOW, DEFAULT_CLICK_DELAY);
     expect(corrected.shares.get('v1')!).toBeCloseTo(0.5, 1);

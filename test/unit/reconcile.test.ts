@@ -1,11 +1,15 @@
 // Reconcile on MemoryLedger: counters recounted from the assignments; drift found, reported per variant, fixed.
 import { describe, expect, it } from 'vitest';
 import { MemoryExperimentStore, MemoryLedger, MemoryTenantStore } from '../../adapters/memory/memory-stores';
+import { zeroCounts } from '../../domain/counting';
 import { delayBucket } from '../../domain/delay';
 import { defineExperiment } from '../../domain/experiment';
 import { reconcile } from '../../domain/reconcile';
 import { issueTenant } from '../../domain/tenant';
 import { SEND_BUCKET_SECONDS, sendBucketOf } from '../../domain/time';
+
+/** Every counter zero but these. */
+const counts = (sends: number, opens: number, clicks: number) => ({ ...zeroCounts(), sends, opens, clicks });
 
 const NOW = 1_767_225_600;
 const BUCKET = sendBucketOf(NOW);
@@ -37,7 +41,14 @@ async function world() {
     return { tenantId: 'acme', experimentId, recipientKey, variantId, sentAt };
   };
   const click = async (sent: Awaited<ReturnType<typeof send>>) =>
-    ledger.reward({ ...sent, kind: 'click', at: sent.sentAt + 60, delayBucket: delayBucket(60) });
+    ledger.reward({
+      ...sent,
+      kind: 'click',
+      source: 'currents',
+      at: sent.sentAt + 60,
+      visibleAt: sent.sentAt + 60,
+      delayBucket: delayBucket(60),
+    });
   const deps = { tenants, experiments, counters: ledger, maintenance: ledger };
   return { ledger, send, click, deps };
 }
@@ -72,15 +83,15 @@ describe('reconcile on MemoryLedger', () => {
       variants: [
         {
           variant: 'a',
-          counted: { sends: 5, opens: 1, clicks: 0 },
-          recounted: { sends: 2, opens: 0, clicks: 1 },
+          counted: counts(5, 1, 0),
+          recounted: counts(2, 0, 1),
         },
       ],
       drift: 5,
       fixed: false,
     });
     expect(await w.ledger.read('acme', 'spring')).toEqual([
-      { bucketStart: BUCKET, variantId: 'a', sends: 5, opens: 1, clicks: 0 },
+      { bucketStart: BUCKET, variantId: 'a', ...counts(5, 1, 0) },
     ]);
   });
 
@@ -103,12 +114,12 @@ describe('reconcile on MemoryLedger', () => {
     expect(again.drift).toBe(0);
     expect(await w.ledger.read('acme', 'spring')).toEqual(
       expect.arrayContaining([
-        { bucketStart: BUCKET, variantId: 'a', sends: 1, opens: 0, clicks: 1 },
-        { bucketStart: BUCKET, variantId: 'b', sends: 1, opens: 0, clicks: 0 },
+        { bucketStart: BUCKET, variantId: 'a', ...counts(1, 0, 1) },
+        { bucketStart: BUCKET, variantId: 'b', ...counts(1, 0, 0) },
       ]),
     );
     expect(await w.ledger.read('acme', 'quiet')).toEqual([
-      { bucketStart: BUCKET, variantId: 'a', sends: 0, opens: 0, clicks: 0 },
+      { bucketStart: BUCKET, variantId: 'a', ...counts(0, 0, 0) },
     ]);
   });
 
@@ -125,8 +136,8 @@ describe('reconcile on MemoryLedger', () => {
     expect(result.drift).toBe(2);
     expect(await w.ledger.read('acme', 'spring')).toEqual(
       expect.arrayContaining([
-        { bucketStart: old, variantId: 'a', sends: 5, opens: 0, clicks: 0 },
-        { bucketStart: BUCKET, variantId: 'a', sends: 0, opens: 0, clicks: 0 },
+        { bucketStart: old, variantId: 'a', ...counts(5, 0, 0) },
+        { bucketStart: BUCKET, variantId: 'a', ...counts(0, 0, 0) },
       ]),
     );
   });

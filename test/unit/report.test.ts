@@ -1,6 +1,8 @@
 // The report's statistics are honest: P(best) can be recomputed from the posterior it shows, intervals hold
 // the posterior mean, shares sum to 1, and the leader is the highest P(best).
+
 import { describe, expect, it } from 'vitest';
+import { zeroCounts } from '../../domain/counting';
 import { NO_DELAY } from '../../domain/delay';
 import { defineExperiment } from '../../domain/experiment';
 import { allocate } from '../../domain/policy';
@@ -12,6 +14,7 @@ const NOW = 1_767_225_600;
 
 function counts(rows: Array<[string, number, number, number]>): SendBucketCount[] {
   return rows.map(([variantId, sends, opens, clicks]) => ({
+    ...zeroCounts(),
     bucketStart: NOW - 7200,
     variantId,
     sends,

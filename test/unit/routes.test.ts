@@ -45,7 +45,7 @@ describe('HTTP routes', () => {
 
   it('gives every function at least one route and the admin function all of /v1/experiments', () => {
     expect(new Set(Object.values(HTTP_ROUTES))).toEqual(
-      new Set(['selectContent', 'trackOpen', 'admin', 'dashboard']),
+      new Set(['selectContent', 'trackOpen', 'trackEvent', 'admin', 'dashboard']),
     );
     expect(routesOf('admin').filter((key) => key.includes('/v1/experiments'))).toHaveLength(5);
   });

@@ -18,7 +18,9 @@ function world() {
     store,
     /** A fresh directory each time: no cached tenant hides what the store holds. */
     directory: () => new TenantDirectory(store, clock),
-    rewards: () => new TokenRewards(new TenantDirectory(store, clock), new MemoryLedger(), clock),
+    /** Tokens here never reach a maximum age: only their signing secret's retirement decides. */
+    rewards: () =>
+      new TokenRewards(new TenantDirectory(store, clock), new MemoryLedger(), clock, 30 * 86_400, 10 ** 9),
     advance: (seconds: number) => (now += seconds),
   };
 }
@@ -65,13 +67,13 @@ describe('tenant issue and rotate, on MemoryTenantStore', () => {
     expect(await w.directory().authenticate(first.adminToken, 'admin')).toMatchObject({ id: 'acme' });
   });
 
-  it('rotation: old bearer tokens stop working, new ones work; folder and recipient key stay', async () => {
+  it('rotation without grace: old bearer tokens stop working, new ones work; folder and recipient key stay', async () => {
     const w = world();
     const issued = issueTenant('acme', 'acme', NOW);
     await w.store.create(issued.tenant);
     w.advance(100);
 
-    const rotated = rotateTenant((await w.store.get('acme'))!, NOW + 100);
+    const rotated = rotateTenant((await w.store.get('acme'))!, NOW + 100, { connectGraceSeconds: 0 });
     await w.store.replaceCredentials(rotated.tenant);
 
     const directory = w.directory();
