@@ -3,7 +3,7 @@
 export const DASH = '—';
 const PALETTE = ['#4338ca', '#0f8a7c', '#c2610c', '#be185d', '#0369a1', '#6d28d9', '#4d7c0f', '#b91c1c'];
 const STATUS_LABELS = { running: 'Running', paused: 'Paused', finished: 'Finished' };
-export const METRIC_LABELS = { clicks: 'click rate', opens: 'open rate' };
+export const METRIC_LABELS = { clicks: 'click rate', opens: 'open rate', conversions: 'conversion rate' };
 export const PHASE_LABELS = { burn_in: 'burn-in (equal shares)', learning: 'learning', settled: 'settled' };
 
 export const isNum = (value) => typeof value === 'number' && Number.isFinite(value);
@@ -63,13 +63,21 @@ export function hourLabels(series) {
   return dates.map((d) => d.toLocaleString(undefined, format));
 }
 
-export const metricKey = (report) => (report?.metric === 'opens' ? 'opens' : 'clicks');
+export const metricKey = (report) =>
+  report?.metric === 'opens' || report?.metric === 'conversions' ? report.metric : 'clicks';
 export const metricLabel = (report) => METRIC_LABELS[metricKey(report)];
 export const statusLabel = (status) => STATUS_LABELS[status] ?? (status ? String(status) : 'Unknown');
 
 /** The rate of the experiment's metric, from the report or, when it has none yet, from the counts. */
 export function rateOf(variant, report) {
-  const reported = metricKey(report) === 'opens' ? variant.open_rate : variant.click_rate;
+  // Opens are rated over the sends whose opens could be seen (machine-only recipients left out).
+  const key = metricKey(report);
+  const reported =
+    key === 'opens'
+      ? (variant.observable_open_rate ?? variant.open_rate)
+      : key === 'conversions'
+        ? variant.conversion_rate
+        : variant.click_rate;
   if (isNum(reported)) return reported;
   const rewards = variant[metricKey(report)];
   return isNum(rewards) && isNum(variant.sends) && variant.sends > 0 ? rewards / variant.sends : null;

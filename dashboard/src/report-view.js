@@ -53,9 +53,12 @@ function sumOf(variants, field) {
   return variants.reduce((sum, v) => sum + (isNum(v[field]) ? v[field] : 0), 0);
 }
 
-/** The report's leader, unless nothing has been sent yet: then every variant ties and naming one misleads. */
+/**
+ * The report's leader, unless no reward of the metric has been seen yet: then every variant's P(best) is about
+ * 1/k and naming one misleads.
+ */
 function leaderOf(report, variants) {
-  if (sumOf(variants, 'sends') === 0) return null;
+  if (sumOf(variants, 'sends') === 0 || report.has_data === false) return null;
   return variants.find((v) => v.id === report.leader) ?? null;
 }
 
@@ -69,7 +72,10 @@ function renderHeadline(report, variants) {
   if (!leader) {
     verdict.className = 'verdict verdict-none';
     verdict.textContent = 'Confident: no — no leader yet';
-    leaderLine.textContent = 'Not enough data to name a leader.';
+    leaderLine.textContent =
+      totalSends > 0
+        ? `No data yet: not enough data to name a leader until the first ${metricKey(report).replace(/s$/, '')} comes back.`
+        : 'Not enough data to name a leader.';
     explain.textContent =
       'weft shares traffic evenly until every variant has enough sends, then favours the best.';
   } else if (report.confident === true) {
@@ -178,8 +184,28 @@ function renderTable(report, variants) {
           el('span', { class: 'variant-text', text: variant.text ?? '' }),
         ),
         el('td', { class: 'num', text: count(variant.sends) }),
-        el('td', { class: 'num', text: count(variant.opens) }),
-        el('td', { class: 'num', text: count(variant.clicks) }),
+        el(
+          'td',
+          { class: 'num' },
+          el('span', { text: count(variant.opens) }),
+          isNum(variant.machine_opens) && variant.machine_opens > 0
+            ? el('span', { class: 'ci', text: `+${count(variant.machine_opens)} machine` })
+            : null,
+        ),
+        el(
+          'td',
+          { class: 'num' },
+          el('span', { text: count(variant.clicks) }),
+          isNum(variant.beacon_clicks) && variant.clicks > 0
+            ? el('span', {
+                class: 'ci',
+                text: `${count(variant.beacon_clicks)} beacon · ${count(variant.currents_clicks)} Currents`,
+              })
+            : null,
+          isNum(variant.conversions) && (variant.conversions > 0 || metricKey(report) === 'conversions')
+            ? el('span', { class: 'ci', text: `${count(variant.conversions)} conversions` })
+            : null,
+        ),
         el(
           'td',
           { class: 'num' },
