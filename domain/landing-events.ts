@@ -51,7 +51,8 @@ export class LandingEvents {
 
   /**
    * Counts the event's first reward. A server that posts with the tenant's connect token is trusted; a browser's
-   * post passes the machine classifier. A token that is not genuine is a 400 on `token`.
+   * post passes the machine classifier. A forged, tampered or foreign token counts nothing, silently (DESIGN §3):
+   * the caller's answer never tells a genuine token from another.
    */
   async record(event: LandingEvent, request: EventRequest): Promise<LandingOutcome> {
     let machine = false;
@@ -77,8 +78,6 @@ export class LandingEvents {
       },
       request.bearer === null ? undefined : await this.serverTenant(request.bearer),
     );
-    if (outcome === 'invalid_token')
-      throw new ValidationError('token', 'is not a genuine weft tracking token');
     return machine ? 'machine' : outcome;
   }
 

@@ -6,7 +6,7 @@ import { LandingEvents, parseLandingEvent } from '../domain/landing-events';
 import { nowSeconds } from '../domain/time';
 import { BEACON_SCRIPT } from './shared/beacon-script';
 import { type Config, readConfig } from './shared/config';
-import { bearerToken, type HttpRequest, type HttpResult, httpHandler, json } from './shared/http';
+import { bearerToken, type HttpRequest, type HttpResult, httpHandler } from './shared/http';
 import { count } from './shared/metrics';
 import { createStores, type Stores, tokenRewards } from './shared/stage';
 
@@ -16,8 +16,8 @@ const SCRIPT_RESULT: HttpResult = {
   statusCode: 200,
   headers: {
     'content-type': 'text/javascript; charset=utf-8',
-    // The same for everyone: browsers and CDNs may keep it a few minutes.
-    'cache-control': 'public, max-age=300',
+    // The same for everyone, long-cached (a day, then revalidated in the background for a week).
+    'cache-control': 'public, max-age=86400, stale-while-revalidate=604800',
     'x-content-type-options': 'nosniff',
     ...CORS,
   },
@@ -39,7 +39,8 @@ export function createTrackEvent(config: Config, stores: Stores, clock: () => nu
     if (outcome === 'machine') count('MachineEvents');
     if (outcome === 'counted' || outcome === 'counted_with_send') count('EventsCounted');
     if (outcome === 'counted_with_send') count('SendRecordedFromReward');
-    return json(202, { outcome: outcome === 'counted_with_send' ? 'counted' : outcome }, CORS);
+    // Always 204, whatever the token: what counted shows in the report and the metrics, never to the caller.
+    return { statusCode: 204, headers: { ...CORS, 'cache-control': 'no-store' }, body: '' };
   };
 }
 

@@ -16,11 +16,13 @@ export const BEACON_SCRIPT = `/*! weft beacon */
   try { store = window.sessionStorage; } catch (e) {}
   function get(k) { try { return store ? store.getItem(k) : null; } catch (e) { return null; } }
   function set(k, v) { try { if (store) store.setItem(k, v); } catch (e) {} }
-  var url = new URL(window.location.href);
-  var fresh = url.searchParams.get('weft');
+  var fresh = new URLSearchParams(window.location.search).get('weft');
   if (fresh !== null) {
-    url.searchParams.delete('weft');
-    window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+    // Only the weft parts go: the page's other parameters stay exactly as written.
+    var kept = window.location.search.slice(1).split('&').filter(function (part) {
+      return part.split('=')[0] !== 'weft';
+    }).join('&');
+    window.history.replaceState(window.history.state, '', window.location.pathname + (kept ? '?' + kept : '') + window.location.hash);
     if (fresh && fresh !== get(KEY)) { set(KEY, fresh); set(REPORTED, ''); }
   }
   function send(type) {

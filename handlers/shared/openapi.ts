@@ -295,18 +295,10 @@ export const openApiDocument: OpenApiDocument = {
           },
         },
         responses: {
-          '202': {
-            description: 'What the event counted.',
-            content: {
-              'application/json': {
-                schema: exact({
-                  outcome: {
-                    type: 'string',
-                    enum: ['counted', 'duplicate', 'no_assignment', 'ignored', 'machine'],
-                  },
-                }),
-              },
-            },
+          '204': {
+            description:
+              'Always, for a well-formed body: forged, tampered or foreign tokens are ignored silently; what ' +
+              'counted shows in the report.',
           },
           '400': ref('responses', 'BadRequest'),
           '401': ref('responses', 'Unauthorized'),

@@ -51,6 +51,7 @@ export interface Report {
   experiment: string;
   metric: string;
   status: 'running' | 'paused' | 'finished';
+  winner: string | null;
   has_data: boolean;
   leader: string | null;
   variants: ReportVariant[];
