@@ -1,11 +1,11 @@
 // Every key of the single table is built here and nowhere else.
 //
-//   TENANT#<id>                         TENANT            a tenant (token hashes, signing secrets)
+//   TENANT#<id>                         TENANT            a tenant (token hashes, sealed secrets, retired connect tokens)
 //   FOLDER#<folder>                     FOLDER            folder -> tenant (makes folders unique)
 //   T#<tenant>                          E#<experiment>    an experiment's definition
 //   T#<tenant>#CAMPAIGN#<campaign>      E#<experiment>    campaign or Canvas step seen with an experiment
 //   T#<tenant>#E#<exp>#R#<recipient>    A                 an assignment (recipient = keyed hash), with TTL
-//   T#<tenant>#E#<exp>#C#<shard>        B#<bucket>#V#<var> sharded atomic counters: sends, opens, clicks
+//   T#<tenant>#E#<exp>#C#<shard>        B#<bucket>#V#<var> sharded atomic counters (domain/counting.ts)
 //   T#<tenant>#E#<exp>#HEAD             H                 definition version, counter shards, allocation snapshot, lease
 //   T#<tenant>#E#<exp>#HEAD             S                 settled sums of older send buckets (read by the recompute only)
 //   T#<tenant>#DELAY#<kind>#<shard>     B#<bucket>        sharded histogram of send-to-reward delays
