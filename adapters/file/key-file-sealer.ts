@@ -3,16 +3,15 @@
 // table alone (DynamoDB Local's files) then holds no secret in plain text, as on AWS with KMS.
 //
 //   file1.<key id>.<iv>.<ciphertext and GCM tag>          (base64url fields; AAD: the value's context)
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { SecretSealer } from '../../domain/ports/secret-sealer';
+import { envelopeParts, openEnvelope, sealEnvelope } from '../shared/sealed-envelope';
 
 export const FILE_SCHEME = 'file1';
 export const KEY_FILE_NAME = 'secrets.key';
 const KEY_BYTES = 32;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 interface Key {
   readonly bytes: Buffer;
@@ -40,37 +39,16 @@ export class KeyFileSealer implements SecretSealer {
 
   async seal(plaintext: string, context: string): Promise<string> {
     const key = await this.loadKey(true);
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key.bytes, iv);
-    cipher.setAAD(Buffer.from(context, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return [FILE_SCHEME, key.id, iv.toString('base64url'), body.toString('base64url')].join('.');
+    return sealEnvelope(FILE_SCHEME, key.id, key.bytes, plaintext, context);
   }
 
   async unseal(sealed: string, context: string): Promise<string> {
-    const parts = sealed.split('.');
-    if (parts.length !== 4 || parts[0] !== FILE_SCHEME) {
-      throw new Error(`a sealed secret is not a key-file envelope (${sealed.split('.')[0]?.slice(0, 8)}…)`);
-    }
-    const [, keyId, iv, body] = parts as [string, string, string, string];
+    const { keyReference, iv, body } = envelopeParts(sealed, FILE_SCHEME, 'key-file');
     const key = await this.loadKey(false);
-    if (key.id !== keyId) {
+    if (key.id !== keyReference) {
       throw new Error(`a secret for ${context} was sealed with another key file than this ${KEY_FILE_NAME}`);
     }
-    const bytes = Buffer.from(body, 'base64url');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key.bytes, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-      return Buffer.concat([
-        decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)),
-        decipher.final(),
-      ]).toString('utf8');
-    } catch (error) {
-      throw new Error(`a sealed secret does not open for ${context} (tampered, or sealed for another one)`, {
-        cause: error,
-      });
-    }
+    return openEnvelope(key.bytes, iv, body, context);
   }
 
   /** The key, read once; created only to seal (opening with no key file is an error, never a new key). */

@@ -3,7 +3,7 @@
 // key per container; the opened data key is kept, so a warm container re-reads a tenant without calling KMS.
 //
 //   kms1.<encrypted data key>.<iv>.<ciphertext and GCM tag>        (base64url fields; AAD: the value's context)
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
 import {
   DecryptCommand,
   GenerateDataKeyCommand,
@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { StoreUnavailableError } from '../../domain/errors';
 import type { SecretSealer } from '../../domain/ports/secret-sealer';
+import { envelopeParts, openEnvelope, sealEnvelope } from '../shared/sealed-envelope';
 
 export const KMS_SCHEME = 'kms1';
 /** Bound to every data key: the key policy can allow weft's roles to decrypt these data keys and nothing else. */
@@ -22,8 +23,6 @@ const DATA_KEY_MAX_AGE_MS = 5 * 60_000;
 const DATA_KEY_MAX_USES = 10_000;
 /** Opened data keys kept per container (32 bytes each): far more than the tenants one container serves. */
 const MAX_OPEN_DATA_KEYS = 1_000;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 interface SealingKey {
   readonly key: Promise<{ readonly plaintext: Buffer; readonly encrypted: string }>;
@@ -49,34 +48,13 @@ export class KmsSecretSealer implements SecretSealer {
 
   async seal(plaintext: string, context: string): Promise<string> {
     const { plaintext: key, encrypted } = await this.dataKey();
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(context, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return [KMS_SCHEME, encrypted, iv.toString('base64url'), body.toString('base64url')].join('.');
+    return sealEnvelope(KMS_SCHEME, encrypted, key, plaintext, context);
   }
 
   async unseal(sealed: string, context: string): Promise<string> {
-    const parts = sealed.split('.');
-    if (parts.length !== 4 || parts[0] !== KMS_SCHEME) {
-      throw new Error(`a sealed secret is not a KMS envelope (${sealed.split('.')[0]?.slice(0, 8)}…)`);
-    }
-    const [, encrypted, iv, body] = parts as [string, string, string, string];
-    const key = await this.openDataKey(encrypted);
-    const bytes = Buffer.from(body, 'base64url');
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-      return Buffer.concat([
-        decipher.update(bytes.subarray(0, bytes.length - TAG_BYTES)),
-        decipher.final(),
-      ]).toString('utf8');
-    } catch (error) {
-      throw new Error(`a sealed secret does not open for ${context} (tampered, or sealed for another one)`, {
-        cause: error,
-      });
-    }
+    const { keyReference, iv, body } = envelopeParts(sealed, KMS_SCHEME, 'KMS');
+    const key = await this.openDataKey(keyReference);
+    return openEnvelope(key, iv, body, context);
   }
 
   /** The data key new values are sealed with, renewed by age and use. */
