@@ -1,6 +1,6 @@
 // The admin use cases behind the experiments API: define, read, change status, report.
-import { settledEvidence } from './allocation-snapshot';
-import { type DelayModel, defaultDelayOf, learnedDelayModel } from './delay';
+import { settledEvidence, visibilityModel } from './allocation-snapshot';
+import { type DelayModel, defaultDelayOf } from './delay';
 import { NotFoundError } from './errors';
 import { changeStatus, defineExperiment, type Experiment, validateExperimentId } from './experiment';
 import { parseLimit } from './paging';
@@ -74,7 +74,7 @@ export class AdminService {
       settled ? { since: settled.recentStart } : {},
     );
     const delay = settled
-      ? learnedDelayModel(settled.delays, defaultDelayOf(experiment.metric))
+      ? visibilityModel(settled, defaultDelayOf(experiment.metric))
       : await this.deps.delayModel(tenant.id, experiment);
     const older = settled
       ? { evidence: settledEvidence({ ...settled, recent: EMPTY_TIER }, now), totals: settled.old.totals }

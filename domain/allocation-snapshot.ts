@@ -8,10 +8,16 @@
 // last two days, within OLD_READ_SECONDS for older ones.
 import { createHmac } from 'node:crypto';
 import { rewardKindOf } from './counting';
-import { type DelayModel, defaultDelayOf, learnedDelayModel } from './delay';
+import {
+  type DelayModel,
+  defaultDelayOf,
+  delayModelWithInFlight,
+  learnedDelayModel,
+  rewardsInFlight,
+} from './delay';
 import { ConflictError } from './errors';
 import { activeVariants, changeStatus, type Experiment, type Variant } from './experiment';
-import { allocateFrom, evidenceByVariant, type SettledEvidence, verdict } from './policy';
+import { allocateFrom, evidenceByVariant, inFlightOf, type SettledEvidence, verdict } from './policy';
 import type {
   AllocationSnapshot,
   AllocationStore,
@@ -28,8 +34,13 @@ import { HOUR, sendBucketOf } from './time';
 export const WINDOW_SECONDS = HOUR;
 /** The recent tier: the sends of the two days before the window, still collecting late rewards. */
 export const RECENT_TIER_SECONDS = 47 * HOUR;
-/** How often the recent tier (and the delay histogram) is read again. */
+/** How often the recent tier is read again. */
 export const RECENT_READ_SECONDS = 600;
+/**
+ * How often the tenant's delay histogram is read again: a minute, so a tenant whose rewards come within
+ * minutes (landing beacon) is learned within minutes. One read of its shards (DELAY_SHARDS queries).
+ */
+export const DELAY_READ_SECONDS = 60;
 /** How often the whole counter history is read again: its cost grows with the campaign's age, so rarely. */
 export const OLD_READ_SECONDS = 3600;
 /** A holder that has not published by then (crashed, frozen) lets the next container take over. */
@@ -120,6 +131,8 @@ export async function recomputeSnapshot(
   const oldDue =
     !previous || previous.halfLifeHours !== halfLife || now - previous.old.readAt >= OLD_READ_SECONDS;
   const recentDue = oldDue || now - previous.recent.readAt >= RECENT_READ_SECONDS;
+  const delaysDue =
+    recentDue || now - (previous.delaysReadAt ?? previous.recent.readAt) >= DELAY_READ_SECONDS;
 
   let settled: SettledCounts;
   let recent: SendBucketCount[];
@@ -145,15 +158,30 @@ export async function recomputeSnapshot(
       recent: tier(recentStart, windowStart),
       old: oldDue ? tier(Number.NEGATIVE_INFINITY, recentStart) : previous!.old,
       delays,
+      delaysReadAt: now,
     };
     recent = counts.filter((c) => c.bucketStart >= windowStart);
   } else {
-    settled = previous!;
-    recent = await deps.counters.read(tenantId, id, { ...options, since: previous!.windowStart });
+    const [counts, delays] = await Promise.all([
+      deps.counters.read(tenantId, id, { ...options, since: previous!.windowStart }),
+      delaysDue ? deps.delays.histogram(tenantId, kind) : null,
+    ]);
+    settled = delays ? { ...previous!, delays, delaysReadAt: now } : previous!;
+    recent = counts;
   }
 
-  const delay = learnedDelayModel(settled.delays, fallbackDelay);
   const older = settledEvidence(settled, now);
+  if (delaysDue) {
+    // The histogram and the counters just read describe the same moment: put back the rewards in flight now,
+    // and keep them with the histogram until its next read.
+    const inFlight = rewardsInFlight(
+      settled.delays,
+      fallbackDelay,
+      inFlightOf(experiment, recent, now, older),
+    );
+    settled = { ...settled, delaysInFlight: inFlight?.map((n) => Math.round(n * 1000) / 1000) ?? [] };
+  }
+  const delay = visibilityModel(settled, fallbackDelay);
   const evidence = evidenceByVariant(experiment, recent, now, delay, older);
   const allocation = allocateFrom(experiment, evidence, now);
   const snapshot: AllocationSnapshot = {
@@ -171,7 +199,7 @@ export async function recomputeSnapshot(
     id,
     epoch,
     snapshot,
-    recentDue ? settled : null,
+    delaysDue ? settled : null,
     options,
   );
   if (!published) return null;
@@ -179,6 +207,16 @@ export async function recomputeSnapshot(
     await finishIfConfident(deps.experiments, experiment, verdict(experiment, evidence), now);
   }
   return snapshot;
+}
+
+/**
+ * The chance, by a send's age, that its reward is visible by now: the tenant's histogram with the experiment's
+ * rewards in flight as of the histogram's read put back (older settled items: corrected when used).
+ */
+export function visibilityModel(settled: SettledCounts, fallback: DelayModel): DelayModel {
+  if (!settled.delaysInFlight) return learnedDelayModel(settled.delays, fallback);
+  const inFlight = settled.delaysInFlight.length > 0 ? settled.delaysInFlight : null;
+  return delayModelWithInFlight(settled.delays, fallback, inFlight);
 }
 
 /** One tier's sums: the weighted evidence (prior excluded) and raw totals per variant, as of `now`. */

@@ -1,5 +1,6 @@
 // What a send and each first reward add to an experiment's counters: one rule for every source (pixel, Currents,
 // landing beacon), used by both ledger adapters when they count and by reconcile when it recounts.
+import { SEND_BUCKET_SECONDS, sendBucketOf } from './time';
 //
 // Per send bucket and variant:
 //   sends          recipients assigned
@@ -9,6 +10,9 @@
 //   clicks         first click (beacon or Currents, whichever comes first)
 //   beaconClicks   first clicks that came by the landing beacon (the rest came by Currents)
 //   conversions    first conversion (landing beacon or a server-side event)
+//   sendSeconds         Σ (1 + the second of the bucket each send was made in): with the squares, when in its
+//   sendSecondsSquared  bucket each variant's sends were made, which the delay correction needs (a variant whose
+//                       traffic fell away mid-bucket has older sends than one that gained it). 0: not recorded.
 
 export const COUNTER_FIELDS = [
   'sends',
@@ -18,8 +22,12 @@ export const COUNTER_FIELDS = [
   'machineOnly',
   'beaconClicks',
   'conversions',
+  'sendSeconds',
+  'sendSecondsSquared',
 ] as const;
 export type CounterField = (typeof COUNTER_FIELDS)[number];
+/** The counters that count recipients (the others record when sends were made). */
+export const RECIPIENT_COUNTERS = COUNTER_FIELDS.slice(0, 7) as readonly CounterField[];
 export type Counts = { [F in CounterField]: number };
 
 export type Metric = 'clicks' | 'opens' | 'conversions';
@@ -47,7 +55,28 @@ export const zeroCounts = (): Counts => ({
   machineOnly: 0,
   beaconClicks: 0,
   conversions: 0,
+  sendSeconds: 0,
+  sendSecondsSquared: 0,
 });
+
+/** What one send made at `sentAt` adds: one recipient, and when in its send bucket it was made. */
+export function sendIncrements(sentAt: number): Partial<Counts> {
+  const second =
+    1 + Math.max(0, Math.min(SEND_BUCKET_SECONDS - 1, Math.floor(sentAt - sendBucketOf(sentAt))));
+  return { sends: 1, sendSeconds: second, sendSecondsSquared: second * second };
+}
+
+/**
+ * When in their bucket a count's sends were made, as seconds from the bucket's start: the mean and the standard
+ * deviation (each send taken at the middle of its second). Null when not recorded (counted before weft
+ * recorded send times).
+ */
+export function sendTimesOf(count: Counts): { mean: number; deviation: number } | null {
+  if (!(count.sends > 0) || !(count.sendSeconds > 0)) return null;
+  const mean = count.sendSeconds / count.sends;
+  const variance = count.sendSecondsSquared / count.sends - mean * mean + 1 / 12;
+  return { mean: mean - 0.5, deviation: Math.sqrt(Math.max(0, variance)) };
+}
 
 export function addCounts(into: Counts, more: Partial<Counts>, factor = 1): Counts {
   for (const field of COUNTER_FIELDS) into[field] += (more[field] ?? 0) * factor;
@@ -91,6 +120,7 @@ export const feedsDelayModel = (kind: RewardKind): boolean => kind !== 'machine_
 
 /** What reconcile recounts from one assignment: the same rule, from the stored first-reward times. */
 export function countsOfAssignment(a: {
+  readonly sentAt: number;
   readonly openedAt: number | null;
   readonly machineOpenedAt: number | null;
   readonly clickedAt: number | null;
@@ -98,7 +128,8 @@ export function countsOfAssignment(a: {
   readonly convertedAt: number | null;
 }): Counts {
   return {
-    sends: 1,
+    ...zeroCounts(),
+    ...sendIncrements(a.sentAt),
     opens: a.openedAt !== null ? 1 : 0,
     clicks: a.clickedAt !== null ? 1 : 0,
     machineOpens: a.machineOpenedAt !== null ? 1 : 0,

@@ -205,22 +205,51 @@ export function learnedDelayModel(
   fallback: DelayModel,
   priorWeight = PRIOR_PSEUDO_COUNT,
 ): DelayModel {
-  const counts = Array.from({ length: DELAY_BUCKETS }, (_, i) => Math.max(0, histogram.counts[i] ?? 0));
-  const model = blendedModel(counts, fallback, priorWeight);
+  const model = blendedModel(countsOf(histogram), fallback, priorWeight);
   if (model === fallback) return fallback;
   return {
     arrivedBy: model.arrivedBy,
-    withInFlight(inFlight: InFlight): DelayModel {
-      const unseen = unseenRewards(counts, fallback, priorWeight, inFlight);
-      return unseen
-        ? blendedModel(
-            counts.map((count, i) => count + unseen[i]!),
-            fallback,
-            priorWeight,
-          )
-        : model;
-    },
+    withInFlight: (inFlight: InFlight) =>
+      delayModelWithInFlight(
+        histogram,
+        fallback,
+        rewardsInFlight(histogram, fallback, inFlight, priorWeight),
+      ),
   };
+}
+
+function countsOf(histogram: DelayHistogram): number[] {
+  return Array.from({ length: DELAY_BUCKETS }, (_, i) => Math.max(0, histogram.counts[i] ?? 0));
+}
+
+/**
+ * One experiment's rewards still in flight, per histogram bucket (see unseenRewards), as of the histogram's
+ * read; null when none are. Worked out with the counters read at the same time: a histogram read earlier than
+ * the counters holds fewer of the experiment's rewards than they do, and the correction would put back too many.
+ */
+export function rewardsInFlight(
+  histogram: DelayHistogram,
+  fallback: DelayModel,
+  inFlight: InFlight,
+  priorWeight = PRIOR_PSEUDO_COUNT,
+): number[] | null {
+  return unseenRewards(countsOf(histogram), fallback, priorWeight, inFlight);
+}
+
+/** The learned model with rewards in flight put back (see rewardsInFlight): final, not corrected again. */
+export function delayModelWithInFlight(
+  histogram: DelayHistogram,
+  fallback: DelayModel,
+  inFlight: readonly number[] | null,
+  priorWeight = PRIOR_PSEUDO_COUNT,
+): DelayModel {
+  const counts = countsOf(histogram);
+  const model = blendedModel(
+    inFlight ? counts.map((count, i) => count + Math.max(0, inFlight[i] ?? 0)) : counts,
+    fallback,
+    priorWeight,
+  );
+  return { arrivedBy: model.arrivedBy };
 }
 
 function blendedModel(counts: readonly number[], fallback: DelayModel, priorWeight: number): DelayModel {

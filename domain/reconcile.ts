@@ -1,6 +1,13 @@
 // Reconcile: recount every counter (domain/counting.ts) from the assignments and compare them with the counters. The two
 // are written in one transaction, so any drift means a bug or a manual edit; `fix` makes the counters agree.
-import { addCounts, COUNTER_FIELDS, type Counts, countsOfAssignment, zeroCounts } from './counting';
+import {
+  addCounts,
+  COUNTER_FIELDS,
+  type Counts,
+  countsOfAssignment,
+  RECIPIENT_COUNTERS,
+  zeroCounts,
+} from './counting';
 import type { Experiment } from './experiment';
 import type { CounterReader, SendBucketCount } from './ports/counter-reader';
 import type { ExperimentStore } from './ports/experiment-store';
@@ -38,8 +45,11 @@ export interface ReconcileOptions {
 
 type Totals = Counts;
 const zero = zeroCounts;
+/** Drift is in recipients; send times that differ (counted before they were recorded) are restored by `fix`. */
 const difference = (a: Totals, b: Totals) =>
-  COUNTER_FIELDS.reduce((sum, field) => sum + Math.abs(a[field] - b[field]), 0);
+  RECIPIENT_COUNTERS.reduce((sum, field) => sum + Math.abs(a[field] - b[field]), 0);
+const sendTimesDiffer = (a: Totals, b: Totals) =>
+  a.sendSeconds !== b.sendSeconds || a.sendSecondsSquared !== b.sendSecondsSquared;
 
 export async function reconcile(
   deps: {
@@ -104,7 +114,7 @@ export async function reconcile(
       }
       const off = difference(have, should);
       drift += off;
-      if (off > 0 && options.fix) {
+      if ((off > 0 || sendTimesDiffer(have, should)) && options.fix) {
         await deps.maintenance.adjustCounters(
           experiment.tenantId,
           experiment.id,

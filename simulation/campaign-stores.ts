@@ -32,6 +32,21 @@ export class CampaignCounters implements CounterReader {
     this.onChange?.(row, field, count);
   }
 
+  /**
+   * `sends` sends made evenly over [from, to) (one send bucket): the recipients and when they were sent, as the
+   * ledger records them (domain/counting.ts sendIncrements, each send at the middle of its second).
+   */
+  addSends(row: number, sends: number, from: number, to: number): void {
+    const bucketStart = this.rows[row]!.bucketStart;
+    const a = from - bucketStart;
+    const b = to - bucketStart;
+    const mean = (a + b) / 2;
+    const meanSquare = (a * a + a * b + b * b) / 3;
+    this.add(row, 'sends', sends);
+    this.add(row, 'sendSeconds', sends * (mean + 0.5));
+    this.add(row, 'sendSecondsSquared', sends * (meanSquare + mean + 0.25));
+  }
+
   /** The row of `variant` for sends made at `sentAt`, created (with its bucket) when first needed. */
   rowIndex(sentAt: number, variant: number): number {
     const bucket = Math.floor(sentAt / SEND_BUCKET_SECONDS);

@@ -215,7 +215,7 @@ export async function runCampaign(
         remainingShare -= share;
         if (sends === 0) continue;
         const row = counters.rowIndex(from, v);
-        counters.add(row, 'sends', sends);
+        counters.addSends(row, sends, from, to);
         expectedRewards += sends * rates[v]!;
         bestRewards += sends * bestRate;
         if (unwatchedSince === Number.POSITIVE_INFINITY) sampleRewards(row, sends, rates[v]!, from, to);

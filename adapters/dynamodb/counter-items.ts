@@ -12,6 +12,9 @@ export const COUNTER_ATTRIBUTE: Readonly<Record<CounterField, string>> = {
   machineOnly: 'machine_only',
   beaconClicks: 'beacon_clicks',
   conversions: 'conversions',
+  // Short: every counter read carries them, on every row of the window.
+  sendSeconds: 'sent_sec',
+  sendSecondsSquared: 'sent_sec2',
 };
 
 /** An `ADD` of every non-zero increment (a counter missing from an item reads as 0). */

@@ -20,6 +20,7 @@ import {
   type Counts,
   type RewardState,
   rewardIncrements,
+  sendIncrements,
   stateReadBy,
   zeroCounts,
 } from '../../domain/counting';
@@ -110,7 +111,7 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
           ...(a.dispatchId ? { dispatch: s(a.dispatchId) } : {}),
         }),
       },
-      await this.counterUpdate(a, a.sentAt, a.variantId, { sends: 1 }, options.signal),
+      await this.counterUpdate(a, a.sentAt, a.variantId, sendIncrements(a.sentAt), options.signal),
     ];
     if (a.campaignId && campaignLink && !this.knownCampaigns.get(campaignLink)) {
       items.push({
@@ -302,7 +303,10 @@ export class DynamoDbLedger implements AssignmentLedger, CounterReader, DelayRea
         r,
         r.sentAt,
         r.variantId,
-        addCounts(addCounts(zeroCounts(), { sends: 1 }), rewardIncrements(r.kind, r.source, nothingYet)),
+        addCounts(
+          addCounts(zeroCounts(), sendIncrements(r.sentAt)),
+          rewardIncrements(r.kind, r.source, nothingYet),
+        ),
       ),
       ...this.delayUpdates(r),
     ];

@@ -5,6 +5,7 @@ import {
   type Counts,
   FIRST_REWARD_FIELD,
   rewardIncrements,
+  sendIncrements,
   zeroCounts,
 } from '../../domain/counting';
 import { type DelayHistogram, emptyDelayHistogram } from '../../domain/delay';
@@ -253,7 +254,7 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
       campaignId: a.campaignId,
       ...NO_REWARDS,
     });
-    this.bump(a.tenantId, a.experimentId, a.sentAt, a.variantId, { sends: 1 });
+    this.bump(a.tenantId, a.experimentId, a.sentAt, a.variantId, sendIncrements(a.sentAt));
     if (a.campaignId) {
       const set = this.campaigns.get(`${a.tenantId}\u0000${a.campaignId}`) ?? new Set();
       set.add(a.experimentId);
@@ -293,7 +294,7 @@ export class MemoryLedger implements AssignmentLedger, CounterReader, DelayReade
         ...NO_REWARDS,
       };
       this.assignments.set(this.key(r), existing);
-      this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, { sends: 1 });
+      this.bump(r.tenantId, r.experimentId, r.sentAt, r.variantId, sendIncrements(r.sentAt));
       outcome = 'counted_with_send';
     }
     if (!existing || existing.variantId !== r.variantId || existing.sentAt !== r.sentAt)

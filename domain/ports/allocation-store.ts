@@ -57,8 +57,15 @@ export interface SettledCounts {
   readonly recentStart: number;
   readonly recent: SettledTier;
   readonly old: SettledTier;
-  /** The tenant's delay histogram for the metric, as of the recent tier's read. */
+  /** The tenant's delay histogram for the metric, as of `delaysReadAt`. */
   readonly delays: DelayHistogram;
+  /** Unix seconds of the histogram's read (absent in items written before: the recent tier's read). */
+  readonly delaysReadAt?: number;
+  /**
+   * The experiment's own rewards still in flight at that read, per histogram bucket (empty: none), worked out
+   * with the counters of the same recompute (domain/delay.ts rewardsInFlight). Absent in items written before.
+   */
+  readonly delaysInFlight?: readonly number[];
 }
 
 export interface AllocationStore {

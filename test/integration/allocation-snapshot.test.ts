@@ -4,7 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbAllocationStore } from '../../adapters/dynamodb/dynamodb-allocation-store';
 import { ShardCounts } from '../../adapters/dynamodb/shard-counts';
 import { AdminService } from '../../domain/admin';
-import { OLD_READ_SECONDS, RECENT_READ_SECONDS, recomputeSnapshot } from '../../domain/allocation-snapshot';
+import {
+  DELAY_READ_SECONDS,
+  OLD_READ_SECONDS,
+  RECENT_READ_SECONDS,
+  recomputeSnapshot,
+} from '../../domain/allocation-snapshot';
 import { NO_DELAY } from '../../domain/delay';
 import { changeStatus, defineExperiment, type Experiment } from '../../domain/experiment';
 import type { Tenant } from '../../domain/tenant';
@@ -112,6 +117,31 @@ describe('allocation snapshot on DynamoDB Local', () => {
     expect(soon!.shares.a).toBeGreaterThan(0.99);
     const hourly = await recomputeSnapshot(deps, experiment, now + 40 + OLD_READ_SECONDS);
     expect(hourly!.shares.b).toBeGreaterThan(0.99);
+  });
+
+  it('reads the delay histogram again every minute, between the recent tier’s reads', async () => {
+    const experiment = await define('delays', { min_sends: 10 });
+    const now = nowSeconds();
+    await stores.ledger.adjustCounters('t', 'delays', sendBucketOf(now) - 600, 'a', { sends: 500 });
+    const reads: number[] = [];
+    let at = now;
+    const deps = {
+      ...stores,
+      counters: stores.ledger,
+      delays: {
+        histogram: (tenantId: string, kind: Parameters<typeof stores.ledger.histogram>[1]) => {
+          reads.push(at - now);
+          return stores.ledger.histogram(tenantId, kind);
+        },
+      },
+    };
+    for (at = now; at <= now + 2 * DELAY_READ_SECONDS; at += 10) {
+      expect(await recomputeSnapshot(deps, experiment, at)).not.toBeNull();
+    }
+    expect(reads).toEqual([0, DELAY_READ_SECONDS, 2 * DELAY_READ_SECONDS]);
+    const settled = await stores.allocations.settled('t', 'delays');
+    expect(settled?.delaysReadAt).toBe(now + 2 * DELAY_READ_SECONDS);
+    expect(settled?.recent.readAt).toBe(now);
   });
 
   it('the report reads two days of buckets plus the settled sums, and shows the served shares', async () => {

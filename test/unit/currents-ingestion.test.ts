@@ -129,7 +129,16 @@ describe('CurrentsIngestion on in-memory stores', () => {
 
     expect(result).toMatchObject({ tenantId: 'acme', status: 'ok', events: 1, attributed: 1, duplicates: 0 });
     expect(await w.ledger.read('acme', 'spring')).toEqual([
-      { ...zeroCounts(), bucketStart: sendBucketOf(SENT_AT), variantId: 'b', sends: 1, clicks: 1 },
+      {
+        ...zeroCounts(),
+        bucketStart: sendBucketOf(SENT_AT),
+        variantId: 'b',
+        sends: 1,
+        clicks: 1,
+        // Sent at the bucket's first second.
+        sendSeconds: 1,
+        sendSecondsSquared: 1,
+      },
     ]);
     expect(
       await w.ledger.find({ tenantId: 'acme', experimentId: 'spring', recipientKey: key }),

@@ -70,9 +70,10 @@ const sendCounterAdd = {
   Update: {
     TableName: TABLE,
     Key: { pk: { S: 'T#acme#E#spring#C#0' }, sk: { S: `B#${NOW}#V#b` } },
-    UpdateExpression: 'ADD #c0 :c0',
-    ExpressionAttributeNames: { '#c0': 'sends' },
-    ExpressionAttributeValues: { ':c0': { N: '1' } },
+    // One send, and when in its bucket it was made: 10 s in, recorded as second 11 (and its square).
+    UpdateExpression: 'ADD #c0 :c0, #c1 :c1, #c2 :c2',
+    ExpressionAttributeNames: { '#c0': 'sends', '#c1': 'sent_sec', '#c2': 'sent_sec2' },
+    ExpressionAttributeValues: { ':c0': { N: '1' }, ':c1': { N: '11' }, ':c2': { N: '121' } },
   },
 };
 

@@ -1,11 +1,12 @@
-// The allocation: burn-in, shares as P(best), control and floor, the delay correction and decay.
+// The allocation: burn-in, shares by P(best) squared, control and floor, the delay correction and decay.
 
 import { describe, expect, it } from 'vitest';
-import { zeroCounts } from '../../domain/counting';
+import { addCounts, sendIncrements, zeroCounts } from '../../domain/counting';
 import { DEFAULT_CLICK_DELAY, NO_DELAY } from '../../domain/delay';
 import { defineExperiment, type Experiment } from '../../domain/experiment';
-import { allocate, evidenceByVariant } from '../../domain/policy';
+import { allocate, evidenceByVariant, sharpened } from '../../domain/policy';
 import type { SendBucketCount } from '../../domain/ports/counter-reader';
+import { probabilityBest } from '../../domain/stats';
 import { HOUR, SEND_BUCKET_SECONDS, sendBucketOf } from '../../domain/time';
 
 const NOW = sendBucketOf(1_800_000_000) + 120;
@@ -80,6 +81,33 @@ describe('allocate', () => {
     expect(clear.shares.get('v2')!).toBeGreaterThan(0.99);
   });
 
+  it('gives shares by P(best) squared: the likely best gains sooner, a possible best keeps some traffic', () => {
+    const exp = experiment(3);
+    const counts = [bucket('v1', 30, 2000, 40), bucket('v2', 30, 2000, 46), bucket('v3', 30, 2000, 30)];
+    const evidence = evidenceByVariant(exp, counts, NOW, DEFAULT_CLICK_DELAY);
+    const pBest = probabilityBest(['v1', 'v2', 'v3'].map((id) => evidence.get(id)!.posterior));
+    const shares = [...allocate(exp, counts, NOW, DEFAULT_CLICK_DELAY).shares.values()];
+    const squares = pBest.map((p) => p * p);
+    const sum = squares.reduce((a, b) => a + b, 0);
+    shares.forEach((share, i) => {
+      expect(share).toBeCloseTo(squares[i]! / sum, 9);
+    });
+    // The leader gains against plain probability matching, the runner-up keeps a real share.
+    expect(shares[1]!).toBeGreaterThan(pBest[1]!);
+    expect(pBest[0]!).toBeGreaterThan(0.1);
+    expect(shares[0]!).toBeGreaterThan(0.05);
+    expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 12);
+    // P(best), not the sharpened share, decides when the experiment has settled.
+    expect(sharpened([0.9, 0.1])[0]!).toBeGreaterThan(0.95);
+    const close = allocate(
+      experiment(2),
+      [bucket('v1', 30, 20_000, 600), bucket('v2', 30, 20_000, 640)],
+      NOW,
+      DEFAULT_CLICK_DELAY,
+    );
+    expect(close.phase).toBe('learning');
+  });
+
   it('keeps the control at control_share and splits the rest by P(best)', () => {
     const exp = experiment(3, { control_share: 0.1 }, true);
     const counts = [
@@ -121,6 +149,37 @@ describe('allocate', () => {
     // Once the bucket is days old its clicks have all but arrived, and its unrewarded sends count fully.
     const old = { ...fresh, bucketStart: sendBucketOf(NOW - 30 * 24 * HOUR) };
     expect(allocate(exp, [...history, old], NOW, DEFAULT_CLICK_DELAY).shares.get('v1')!).toBeLessThan(0.001);
+  });
+
+  it('weighs unrewarded sends by when in their bucket they were made, when that was recorded', () => {
+    const exp = experiment(2);
+    // Both variants: 3000 sends in the bucket that ended 20 minutes ago, 30 clicks in so far.
+    const start = sendBucketOf(NOW) - 3 * SEND_BUCKET_SECONDS;
+    const sentAt = (...seconds: number[]) => {
+      const counts = { ...zeroCounts(), bucketStart: start, sends: 0, clicks: 30 };
+      for (const second of seconds) addCounts(counts, sendIncrements(start + second), 3000 / seconds.length);
+      return counts;
+    };
+    const evenly = Array.from({ length: 600 }, (_, second) => second);
+    const early = Array.from({ length: 60 }, (_, second) => second);
+    const late = Array.from({ length: 60 }, (_, second) => 540 + second);
+    const betaOf = (count: ReturnType<typeof sentAt>) =>
+      evidenceByVariant(exp, [{ ...count, variantId: 'v1' }], NOW, DEFAULT_CLICK_DELAY).get('v1')!.posterior
+        .beta;
+    const untimed = { ...sentAt(...evenly), sendSeconds: 0, sendSecondsSquared: 0 };
+
+    // Sent evenly: as the bucket without times (sends taken as spread over it).
+    expect(betaOf(sentAt(...evenly))).toBeCloseTo(betaOf(untimed), 0);
+    // Sent in its first minute (the variant then lost its traffic): older, so more of its clicks should be in.
+    expect(betaOf(sentAt(...early))).toBeGreaterThan(1.15 * betaOf(untimed));
+    // Sent in its last minute (the variant gained traffic): younger, so fewer of its clicks can be in yet.
+    expect(betaOf(sentAt(...late))).toBeLessThan(0.85 * betaOf(untimed));
+    // And the younger variant's rate is judged the higher for the same clicks.
+    const both = [
+      { ...sentAt(...early), variantId: 'v1' },
+      { ...sentAt(...late), variantId: 'v2' },
+    ];
+    expect(allocate(exp, both, NOW, DEFAULT_CLICK_DELAY).shares.get('v2')!).toBeGreaterThan(0.6);
   });
 
   it('follows a change of winner with a half-life, and not without one', () => {

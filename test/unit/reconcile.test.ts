@@ -8,8 +8,15 @@ import { reconcile } from '../../domain/reconcile';
 import { issueTenant } from '../../domain/tenant';
 import { SEND_BUCKET_SECONDS, sendBucketOf } from '../../domain/time';
 
-/** Every counter zero but these. */
-const counts = (sends: number, opens: number, clicks: number) => ({ ...zeroCounts(), sends, opens, clicks });
+/** Every counter zero but these; `sentAt` lists the second of its bucket each recorded send was made in. */
+const counts = (sends: number, opens: number, clicks: number, ...sentAt: number[]) => ({
+  ...zeroCounts(),
+  sends,
+  opens,
+  clicks,
+  sendSeconds: sentAt.reduce((sum, second) => sum + second + 1, 0),
+  sendSecondsSquared: sentAt.reduce((sum, second) => sum + (second + 1) ** 2, 0),
+});
 
 const NOW = 1_767_225_600;
 const BUCKET = sendBucketOf(NOW);
@@ -83,15 +90,15 @@ describe('reconcile on MemoryLedger', () => {
       variants: [
         {
           variant: 'a',
-          counted: counts(5, 1, 0),
-          recounted: counts(2, 0, 1),
+          counted: counts(5, 1, 0, 5, 5),
+          recounted: counts(2, 0, 1, 5, 5),
         },
       ],
       drift: 5,
       fixed: false,
     });
     expect(await w.ledger.read('acme', 'spring')).toEqual([
-      { bucketStart: BUCKET, variantId: 'a', ...counts(5, 1, 0) },
+      { bucketStart: BUCKET, variantId: 'a', ...counts(5, 1, 0, 5, 5) },
     ]);
   });
 
@@ -114,8 +121,8 @@ describe('reconcile on MemoryLedger', () => {
     expect(again.drift).toBe(0);
     expect(await w.ledger.read('acme', 'spring')).toEqual(
       expect.arrayContaining([
-        { bucketStart: BUCKET, variantId: 'a', ...counts(1, 0, 1) },
-        { bucketStart: BUCKET, variantId: 'b', ...counts(1, 0, 0) },
+        { bucketStart: BUCKET, variantId: 'a', ...counts(1, 0, 1, 5) },
+        { bucketStart: BUCKET, variantId: 'b', ...counts(1, 0, 0, 5) },
       ]),
     );
     expect(await w.ledger.read('acme', 'quiet')).toEqual([
@@ -136,10 +143,30 @@ describe('reconcile on MemoryLedger', () => {
     expect(result.drift).toBe(2);
     expect(await w.ledger.read('acme', 'spring')).toEqual(
       expect.arrayContaining([
-        { bucketStart: old, variantId: 'a', ...counts(5, 0, 0) },
+        { bucketStart: old, variantId: 'a', ...counts(5, 0, 0, 1) },
         { bucketStart: BUCKET, variantId: 'a', ...counts(0, 0, 0) },
       ]),
     );
+  });
+
+  it('restores send times counted before they were recorded, without calling them drift', async () => {
+    const w = await world();
+    await w.send('r1', 'a');
+    await w.send('r2', 'a', NOW + 70);
+    // As a counter written before send times were recorded holds it.
+    const [row] = await w.ledger.read('acme', 'spring');
+    await w.ledger.adjustCounters('acme', 'spring', BUCKET, 'a', {
+      sendSeconds: -row!.sendSeconds,
+      sendSecondsSquared: -row!.sendSecondsSquared,
+    });
+
+    const looked = await reconcile(w.deps, { fix: false, since: 0 });
+    const fixed = await reconcile(w.deps, { fix: true, since: 0 });
+
+    expect([looked.drift, fixed.drift]).toEqual([0, 0]);
+    expect(await w.ledger.read('acme', 'spring')).toEqual([
+      { bucketStart: BUCKET, variantId: 'a', ...counts(2, 0, 0, 5, 70) },
+    ]);
   });
 
   it('reconciles assignments of an experiment no longer in the store, and reports progress', async () => {

@@ -7,14 +7,19 @@ import {
   delayBucket,
   delayModelOf,
   emptyDelayHistogram,
+  delayModelWithInFlight,
   learnedDelayModel,
+  rewardsInFlight,
   withDelay,
 } from '../../domain/delay';
 import { defineExperiment } from '../../domain/experiment';
-import { allocateFrom, inFlightOf } from '../../domain/policy';
+import { allocateFrom, inFlightOf, sharpened } from '../../domain/policy';
 import type { SendBucketCount } from '../../domain/ports/counter-reader';
 import { probabilityBest } from '../../domain/stats';
 import { createRandom, sampleLogNormal } from '../../simulation/random';
+
+/** Rows counted before send times were recorded: sends taken as spread over the whole bucket. */
+const UNTIMED = { sendSeconds: 0, sendSecondsSquared: 0 };
 
 const MINUTE = 60;
 const HOUR = 3600;
@@ -57,7 +62,7 @@ function campaignSoFar(now: number, perBucket: number, rate: number) {
       histogram = withDelay(histogram, delay);
       rewards++;
     }
-    const zero = { opens: 0, machineOpens: 0, machineOnly: 0, beaconClicks: 0, conversions: 0 };
+    const zero = { opens: 0, machineOpens: 0, machineOnly: 0, beaconClicks: 0, conversions: 0, ...UNTIMED };
     counts.push({ bucketStart: start, variantId: 'a', sends: perBucket, clicks: rewards, ...zero });
   }
   return { histogram, counts };
@@ -80,11 +85,35 @@ describe('a campaign’s own rewards in flight', () => {
     }
   });
 
+  it('are put back as of the histogram’s read: counters read later would put back too many', () => {
+    // Prepare: the histogram as read 40 minutes in; the counters a minute later hold that minute's rewards too.
+    const read = 40 * MINUTE;
+    const atRead = campaignSoFar(read, 20_000, 0.05);
+    const later = campaignSoFar(read + MINUTE, 20_000, 0.05);
+    const atReadInFlight = inFlightOf(experiment, atRead.counts, read);
+    // Act: corrected with the counters of the same moment (kept until the next read), or with the later ones.
+    const kept = delayModelWithInFlight(
+      atRead.histogram,
+      DEFAULT_CLICK_DELAY,
+      rewardsInFlight(atRead.histogram, DEFAULT_CLICK_DELAY, atReadInFlight),
+    );
+    const mixed = learnedDelayModel(atRead.histogram, DEFAULT_CLICK_DELAY).withInFlight!(
+      inFlightOf(experiment, later.counts, read + MINUTE),
+    );
+    // Assess: the same-moment correction stays near the truth; the mixed one is further from it at every age.
+    for (const age of [5 * MINUTE, 20 * MINUTE, HOUR]) {
+      const truth = TRUTH.arrivedBy(age);
+      expect(Math.abs(kept.arrivedBy(age) - truth)).toBeLessThan(0.2 * truth);
+      expect(Math.abs(mixed.arrivedBy(age) - truth)).toBeGreaterThan(Math.abs(kept.arrivedBy(age) - truth));
+    }
+    expect(kept.withInFlight).toBeUndefined();
+  });
+
   it('change nothing once the campaign’s sends are all old, or when the experiment has no rewards', () => {
     let histogram = emptyDelayHistogram();
     for (let d = 60; d < 10 * HOUR; d *= 1.3) histogram = withDelay(histogram, d, 5);
     const model = learnedDelayModel(histogram, DEFAULT_CLICK_DELAY);
-    const zero = { opens: 0, machineOpens: 0, machineOnly: 0, beaconClicks: 0, conversions: 0 };
+    const zero = { opens: 0, machineOpens: 0, machineOnly: 0, beaconClicks: 0, conversions: 0, ...UNTIMED };
     const old: SendBucketCount[] = [{ bucketStart: 0, variantId: 'a', sends: 1000, clicks: 50, ...zero }];
     const later = model.withInFlight!(inFlightOf(experiment, old, 30 * 86_400));
     const none = model.withInFlight!(inFlightOf(experiment, [{ ...old[0]!, clicks: 0 }], 600));
@@ -96,7 +125,7 @@ describe('a campaign’s own rewards in flight', () => {
   });
 
   it('knows how old the sends are: by bucket, and evenly since the experiment began for settled ones', () => {
-    const zero = { opens: 0, machineOpens: 0, machineOnly: 0, beaconClicks: 0, conversions: 0 };
+    const zero = { opens: 0, machineOpens: 0, machineOnly: 0, beaconClicks: 0, conversions: 0, ...UNTIMED };
     const window: SendBucketCount[] = [
       { bucketStart: 3000, variantId: 'a', sends: 100, clicks: 3, ...zero },
       { bucketStart: 3000, variantId: 'b', sends: 100, clicks: 1, ...zero },
@@ -130,7 +159,7 @@ describe('allocateFrom', () => {
         variants.map((v, i) => [v.id, { sends: 1e9, rewards: 0, posterior: posteriors[i]! }]),
       );
       const shares = allocateFrom(many, evidence, 0).shares;
-      probabilityBest(posteriors).forEach((p, i) => {
+      sharpened(probabilityBest(posteriors)).forEach((p, i) => {
         expect(Math.abs(shares.get(`v${i}`)! - p)).toBeLessThan(1e-12);
       });
     }
