@@ -20,7 +20,15 @@ import { SEND_BUCKET_SECONDS } from '../../domain/time';
 import { bothAdapters, sortedBy } from './adapters';
 
 /** Every counter zero but these. */
-const counts = (sends: number, opens: number, clicks: number) => ({ ...zeroCounts(), sends, opens, clicks });
+/** Every counter zero but these; `sentAt` lists the second of its bucket each recorded send was made in. */
+const counts = (sends: number, opens: number, clicks: number, ...sentAt: number[]) => ({
+  ...zeroCounts(),
+  sends,
+  opens,
+  clicks,
+  sendSeconds: sentAt.reduce((sum, second) => sum + second + 1, 0),
+  sendSecondsSquared: sentAt.reduce((sum, second) => sum + (second + 1) ** 2, 0),
+});
 
 type Ledger = AssignmentLedger & CounterReader & DelayReader & LedgerMaintenance;
 
@@ -107,7 +115,7 @@ describe.each(
       expect(
         await ledger.assign(newAssignment('r1', 'b', { sentAt: NOW + 500, campaignId: 'camp-2' })),
       ).toEqual({ created: false, existing: assignmentOf(first) });
-      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) }]);
+      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0, 10) }]);
     });
 
     it('returns the existing assignment with its rewards', async () => {
@@ -133,7 +141,7 @@ describe.each(
         if (!outcome.created) expect(outcome.existing).toEqual(stored);
       }
       expect(await ledger.read('t', 'e')).toEqual([
-        { bucketStart: NOW, variantId: stored?.variantId, ...counts(1, 0, 0) },
+        { bucketStart: NOW, variantId: stored?.variantId, ...counts(1, 0, 0, 10) },
       ]);
     });
   });
@@ -191,7 +199,7 @@ describe.each(
       expect(await ledger.find(keyOf(a))).toEqual(
         assignmentOf(a, { openedAt: a.sentAt + 60, clickedAt: a.sentAt + 4 * 3600 }),
       );
-      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 1, 1) }]);
+      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 1, 1, 10) }]);
     });
 
     it('machine opens count apart, never as opens, and a later human open takes the recipient out of machine-only', async () => {
@@ -275,7 +283,7 @@ describe.each(
       expect(await ledger.find(keyOf(lost))).toEqual(
         assignmentOf(lost, { campaignId: null, openedAt: lost.sentAt + 600, clickedAt: lost.sentAt + 700 }),
       );
-      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'b', ...counts(1, 1, 1) }]);
+      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'b', ...counts(1, 1, 1, 10) }]);
       expect(await ledger.assign(newAssignment('lost', 'a'))).toMatchObject({
         created: false,
         existing: { variantId: 'b' },
@@ -297,7 +305,7 @@ describe.each(
 
       expect(await ledger.find(keyOf(a))).toEqual(assignmentOf(a));
       expect(byBucket(await ledger.read('t', 'e'))).toEqual([
-        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) },
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0, 10) },
       ]);
       expect(await ledger.reward(rewardOf(a, 'click', 60))).toBe('counted');
     });
@@ -324,10 +332,10 @@ describe.each(
       await sendAcrossBuckets();
 
       expect(byBucket(await ledger.read('t', 'e'))).toEqual([
-        { bucketStart: NOW - BUCKET, variantId: 'a', ...counts(1, 1, 0) },
-        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) },
-        { bucketStart: NOW, variantId: 'b', ...counts(1, 0, 0) },
-        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1) },
+        { bucketStart: NOW - BUCKET, variantId: 'a', ...counts(1, 1, 0, 5) },
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0, 1) },
+        { bucketStart: NOW, variantId: 'b', ...counts(1, 0, 0, BUCKET - 1) },
+        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1, 0, 30) },
       ]);
       expect(await ledger.read('t', 'missing')).toEqual([]);
     });
@@ -336,12 +344,12 @@ describe.each(
       await sendAcrossBuckets();
 
       expect(byBucket(await ledger.read('t', 'e', { since: NOW }))).toEqual([
-        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0) },
-        { bucketStart: NOW, variantId: 'b', ...counts(1, 0, 0) },
-        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1) },
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0, 1) },
+        { bucketStart: NOW, variantId: 'b', ...counts(1, 0, 0, BUCKET - 1) },
+        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1, 0, 30) },
       ]);
       expect(byBucket(await ledger.read('t', 'e', { since: NOW + 1 }))).toEqual([
-        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1) },
+        { bucketStart: NOW + 2 * BUCKET, variantId: 'a', ...counts(2, 0, 1, 0, 30) },
       ]);
       expect(await ledger.read('t', 'e', { since: NOW + 3 * BUCKET })).toEqual([]);
     });
@@ -354,7 +362,7 @@ describe.each(
       await ledger.adjustCounters('t', 'e', NOW + BUCKET, 'c', { sends: 4, opens: 0, clicks: 0 });
 
       expect(byBucket(await ledger.read('t', 'e'))).toEqual([
-        { bucketStart: NOW, variantId: 'a', ...counts(2, 1, -1) },
+        { bucketStart: NOW, variantId: 'a', ...counts(2, 1, -1, 10) },
         { bucketStart: NOW + BUCKET, variantId: 'c', ...counts(4, 0, 0) },
       ]);
     });

@@ -171,7 +171,14 @@ describe('DynamoDbLedger exactness', () => {
     expect(before.experiments[0]).toMatchObject({ tenant: 't', experiment: 'e', fixed: true });
     const after = await reconcileTable(client, tableName);
     expect(after.drift).toBe(0);
-    expect(after.experiments[0]!.variants[0]!.counted).toEqual({ ...zeroCounts(), sends: 3 });
+    // Three sends, each made at the same second of the bucket.
+    const second = (NOW % 600) + 1;
+    expect(after.experiments[0]!.variants[0]!.counted).toEqual({
+      ...zeroCounts(),
+      sends: 3,
+      sendSeconds: 3 * second,
+      sendSecondsSquared: 3 * second * second,
+    });
   });
 
   it('a late content write and the token reward that records its send race: each send and open counted once', async () => {
