@@ -1,4 +1,4 @@
-// The allocation: burn-in, shares by P(best) squared, control and floor, the delay correction and decay.
+// The allocation: burn-in, shares by P(best)^2.5, control and floor, the delay correction and decay.
 
 import { describe, expect, it } from 'vitest';
 import { addCounts, sendIncrements, zeroCounts } from '../../domain/counting';
@@ -81,16 +81,16 @@ describe('allocate', () => {
     expect(clear.shares.get('v2')!).toBeGreaterThan(0.99);
   });
 
-  it('gives shares by P(best) squared: the likely best gains sooner, a possible best keeps some traffic', () => {
+  it('gives shares by P(best)^2.5: the likely best gains sooner, a possible best keeps some traffic', () => {
     const exp = experiment(3);
     const counts = [bucket('v1', 30, 2000, 40), bucket('v2', 30, 2000, 46), bucket('v3', 30, 2000, 30)];
     const evidence = evidenceByVariant(exp, counts, NOW, DEFAULT_CLICK_DELAY);
     const pBest = probabilityBest(['v1', 'v2', 'v3'].map((id) => evidence.get(id)!.posterior));
     const shares = [...allocate(exp, counts, NOW, DEFAULT_CLICK_DELAY).shares.values()];
-    const squares = pBest.map((p) => p * p);
-    const sum = squares.reduce((a, b) => a + b, 0);
+    const powers = pBest.map((p) => p ** 2.5);
+    const sum = powers.reduce((a, b) => a + b, 0);
     shares.forEach((share, i) => {
-      expect(share).toBeCloseTo(squares[i]! / sum, 9);
+      expect(share).toBeCloseTo(powers[i]! / sum, 9);
     });
     // The leader gains against plain probability matching, the runner-up keeps a real share.
     expect(shares[1]!).toBeGreaterThan(pBest[1]!);
