@@ -115,7 +115,9 @@ describe.each(
       expect(
         await ledger.assign(newAssignment('r1', 'b', { sentAt: NOW + 500, campaignId: 'camp-2' })),
       ).toEqual({ created: false, existing: assignmentOf(first) });
-      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0, 10) }]);
+      expect(await ledger.read('t', 'e')).toEqual([
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 0, 0, 10) },
+      ]);
     });
 
     it('returns the existing assignment with its rewards', async () => {
@@ -199,7 +201,9 @@ describe.each(
       expect(await ledger.find(keyOf(a))).toEqual(
         assignmentOf(a, { openedAt: a.sentAt + 60, clickedAt: a.sentAt + 4 * 3600 }),
       );
-      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'a', ...counts(1, 1, 1, 10) }]);
+      expect(await ledger.read('t', 'e')).toEqual([
+        { bucketStart: NOW, variantId: 'a', ...counts(1, 1, 1, 10) },
+      ]);
     });
 
     it('machine opens count apart, never as opens, and a later human open takes the recipient out of machine-only', async () => {
@@ -283,7 +287,9 @@ describe.each(
       expect(await ledger.find(keyOf(lost))).toEqual(
         assignmentOf(lost, { campaignId: null, openedAt: lost.sentAt + 600, clickedAt: lost.sentAt + 700 }),
       );
-      expect(await ledger.read('t', 'e')).toEqual([{ bucketStart: NOW, variantId: 'b', ...counts(1, 1, 1, 10) }]);
+      expect(await ledger.read('t', 'e')).toEqual([
+        { bucketStart: NOW, variantId: 'b', ...counts(1, 1, 1, 10) },
+      ]);
       expect(await ledger.assign(newAssignment('lost', 'a'))).toMatchObject({
         created: false,
         existing: { variantId: 'b' },
