@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { DEFAULT_OPTIONS, OPTION_RANGES } from '../domain/experiment';
+import { TUNED_SHARE_EXPONENT } from '../domain/policy';
 import type { CampaignResult } from '../simulation/campaign';
 import {
   type AudienceOverrides,
@@ -37,6 +38,7 @@ export interface SimulateFlags {
   readonly flush?: string;
   readonly beaconShare?: string;
   readonly refreshSeconds?: string;
+  readonly shareExponent?: string;
   readonly workers?: string;
 }
 
@@ -112,6 +114,19 @@ export function parseSimulateFlags(flags: SimulateFlags): SimulateRun {
           range.max,
           'the experiments’ refresh_seconds',
         );
+  const exponentRange = OPTION_RANGES.share_exponent;
+  const shareExponent = flags.shareExponent === undefined ? undefined : decimal(flags.shareExponent);
+  if (
+    shareExponent !== undefined &&
+    !(shareExponent >= exponentRange.min && shareExponent <= exponentRange.max)
+  )
+    throw new Error(
+      `--share-exponent must be a number from ${exponentRange.min} to ${exponentRange.max} (the experiments' share_exponent); got "${flags.shareExponent}"`,
+    );
+  const tuned = {
+    ...(refresh === undefined ? {} : { refresh_seconds: refresh }),
+    ...(shareExponent === undefined ? {} : { share_exponent: shareExponent }),
+  };
   const workers =
     flags.workers === undefined
       ? Math.max(1, Math.min(availableParallelism(), 8))
@@ -120,7 +135,7 @@ export function parseSimulateFlags(flags: SimulateFlags): SimulateRun {
     options: {
       scenarios: scenarios.map((s) => withAudience(s, overrides)),
       seeds,
-      ...(refresh === undefined ? {} : { tuning: { options: { refresh_seconds: refresh } } }),
+      ...(Object.keys(tuned).length === 0 ? {} : { tuning: { options: tuned } }),
     },
     overrides,
     workers,
@@ -243,6 +258,10 @@ export function registerSimulate(program: Command): void {
     .option(
       '--refresh-seconds <s>',
       `the experiments' refresh_seconds (default: each scenario's, else ${SIMULATED_REFRESH_SECONDS}: the product's ${DEFAULT_OPTIONS.refresh_seconds}, at most once a minute)`,
+    )
+    .option(
+      '--share-exponent <x>',
+      `the experiments' share_exponent, 1-4 (default ${DEFAULT_OPTIONS.share_exponent}: shares by P(best); ${TUNED_SHARE_EXPONENT} lost the fewest clicks)`,
     )
     .option('--workers <n>', 'threads running campaigns (default: the CPUs, at most 8)')
     .action(async (flags: SimulateFlags) => {

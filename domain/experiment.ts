@@ -26,6 +26,11 @@ export interface PolicyOptions {
   readonly half_life_hours: number | null;
   /** How often a warm container recomputes the allocation from the counters. */
   readonly refresh_seconds: number;
+  /**
+   * Shares follow P(best) raised to this power (1: plain Thompson sampling, as DESIGN §5 says; higher moves
+   * traffic to the likely best sooner). Absent in experiments stored before it existed: read as the default.
+   */
+  readonly share_exponent: number;
   /** Finish automatically once a variant is confidently best. */
   readonly auto_finish: boolean;
 }
@@ -51,6 +56,7 @@ export const DEFAULT_OPTIONS: PolicyOptions = {
   control_share: 0.1,
   half_life_hours: null,
   refresh_seconds: 5,
+  share_exponent: 1,
   auto_finish: false,
 };
 
@@ -67,6 +73,7 @@ export const OPTION_RANGES: Record<Exclude<keyof PolicyOptions, 'auto_finish'>, 
   control_share: { min: 0.01, max: 0.5 },
   half_life_hours: { min: 1, max: 8760, nullable: true },
   refresh_seconds: { min: 1, max: 300, integer: true },
+  share_exponent: { min: 1, max: 4 },
 };
 
 export const LIMITS = {

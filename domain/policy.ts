@@ -1,9 +1,9 @@
 // The allocation: each active variant's traffic share, from its counters. Beta-Bernoulli Thompson sampling in
-// expectation, sharpened: a variant's share follows its probability of being best, computed (not sampled per
-// request) and raised to SHARE_EXPONENT (2.5).
+// expectation: a variant's share is its probability of being best, computed (not sampled per request), or that
+// probability raised to the experiment's `share_exponent`, renormalised.
 import { observableSendsOf, rewardsOf, sendTimesOf } from './counting';
 import { type DelayModel, type InFlight, meanArrivedBy } from './delay';
-import { activeVariants, type Experiment } from './experiment';
+import { activeVariants, DEFAULT_OPTIONS, type Experiment } from './experiment';
 import type { SendBucketCount } from './ports/counter-reader';
 import { type BetaParams, betaMean, expectedLoss, probabilityBest } from './stats';
 import { HOUR, SEND_BUCKET_SECONDS } from './time';
@@ -236,7 +236,8 @@ export function allocateFrom(
   const contenders = control && active.length > 2 ? active.filter((v) => v !== control) : active;
   const controlShare = control && contenders.length < active.length ? experiment.options.control_share : 0;
   const pBest = probabilityBestOfContenders(contenders.map((v) => evidence.get(v.id)!.posterior));
-  const floored = applyFloor(sharpened(pBest), experiment.options.floor);
+  const exponent = experiment.options.share_exponent ?? DEFAULT_OPTIONS.share_exponent;
+  const floored = applyFloor(sharpened(pBest, exponent), experiment.options.floor);
   const shares = new Map<string, number>();
   if (control && controlShare > 0) shares.set(control.id, controlShare);
   contenders.forEach((v, i) => {
@@ -247,18 +248,19 @@ export function allocateFrom(
 }
 
 /**
- * Shares follow P(best)^2.5, not P(best). Plain probability matching explores as if each send were the last
- * chance to learn; but a send's reward comes minutes to hours later, and every send already made keeps reporting
- * for that long, so while a campaign sends, what it has sent is still teaching it. The power moves traffic to
- * the likely best sooner without starving a variant that may still win (its share shrinks faster than its
- * chance, but is never zero while that chance is not). Chosen with `weft simulate` over every scenario: 2 and 3
- * lose more on average (README).
+ * The exponent the simulator measured best (`share_exponent`; the default stays 1, plain probability matching,
+ * as DESIGN §5 specifies). Probability matching explores as if each send were the last chance to learn; but a
+ * send's reward comes minutes to hours later, and every send already made keeps reporting for that long, so
+ * while a campaign sends, what it has sent is still teaching it. The power moves traffic to the likely best
+ * sooner without starving a variant that may still win (its share shrinks faster than its chance, but is never
+ * zero while that chance is not). Over every scenario of `weft simulate`, 2 and 3 lose more than 2.5 (README).
  */
-export const SHARE_EXPONENT = 2.5;
+export const TUNED_SHARE_EXPONENT = 2.5;
 
-/** Each probability raised to SHARE_EXPONENT, renormalised to sum to 1. */
-export function sharpened(pBest: readonly number[]): number[] {
-  const raised = pBest.map((p) => p ** SHARE_EXPONENT);
+/** Each probability raised to `exponent`, renormalised to sum to 1. */
+export function sharpened(pBest: readonly number[], exponent: number): number[] {
+  if (exponent === 1) return [...pBest];
+  const raised = pBest.map((p) => p ** exponent);
   const total = raised.reduce((sum, p) => sum + p, 0);
   return total > 0 ? raised.map((p) => p / total) : [...pBest];
 }

@@ -1,10 +1,10 @@
-// The allocation: burn-in, shares by P(best)^2.5, control and floor, the delay correction and decay.
+// The allocation: burn-in, shares by P(best) (or a power of it), control and floor, the delay correction and decay.
 
 import { describe, expect, it } from 'vitest';
 import { addCounts, sendIncrements, zeroCounts } from '../../domain/counting';
 import { DEFAULT_CLICK_DELAY, NO_DELAY } from '../../domain/delay';
 import { defineExperiment, type Experiment } from '../../domain/experiment';
-import { allocate, evidenceByVariant, sharpened } from '../../domain/policy';
+import { allocate, evidenceByVariant, sharpened, TUNED_SHARE_EXPONENT } from '../../domain/policy';
 import type { SendBucketCount } from '../../domain/ports/counter-reader';
 import { probabilityBest } from '../../domain/stats';
 import { HOUR, SEND_BUCKET_SECONDS, sendBucketOf } from '../../domain/time';
@@ -81,11 +81,15 @@ describe('allocate', () => {
     expect(clear.shares.get('v2')!).toBeGreaterThan(0.99);
   });
 
-  it('gives shares by P(best)^2.5: the likely best gains sooner, a possible best keeps some traffic', () => {
-    const exp = experiment(3);
+  it('gives shares by P(best), or by P(best)^share_exponent: the likely best gains sooner, a possible best keeps some', () => {
     const counts = [bucket('v1', 30, 2000, 40), bucket('v2', 30, 2000, 46), bucket('v3', 30, 2000, 30)];
-    const evidence = evidenceByVariant(exp, counts, NOW, DEFAULT_CLICK_DELAY);
+    const evidence = evidenceByVariant(experiment(3), counts, NOW, DEFAULT_CLICK_DELAY);
     const pBest = probabilityBest(['v1', 'v2', 'v3'].map((id) => evidence.get(id)!.posterior));
+    const plain = [...allocate(experiment(3), counts, NOW, DEFAULT_CLICK_DELAY).shares.values()];
+    plain.forEach((share, i) => {
+      expect(share).toBeCloseTo(pBest[i]!, 12);
+    });
+    const exp = experiment(3, { share_exponent: TUNED_SHARE_EXPONENT });
     const shares = [...allocate(exp, counts, NOW, DEFAULT_CLICK_DELAY).shares.values()];
     const powers = pBest.map((p) => p ** 2.5);
     const sum = powers.reduce((a, b) => a + b, 0);
@@ -98,9 +102,9 @@ describe('allocate', () => {
     expect(shares[0]!).toBeGreaterThan(0.05);
     expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1, 12);
     // P(best), not the sharpened share, decides when the experiment has settled.
-    expect(sharpened([0.9, 0.1])[0]!).toBeGreaterThan(0.95);
+    expect(sharpened([0.9, 0.1], TUNED_SHARE_EXPONENT)[0]!).toBeGreaterThan(0.95);
     const close = allocate(
-      experiment(2),
+      experiment(2, { share_exponent: TUNED_SHARE_EXPONENT }),
       [bucket('v1', 30, 20_000, 600), bucket('v2', 30, 20_000, 640)],
       NOW,
       DEFAULT_CLICK_DELAY,

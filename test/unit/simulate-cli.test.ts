@@ -23,6 +23,7 @@ describe('parseSimulateFlags', () => {
       scenario: 'broadcast-6h-10, realtime-1h-10',
       seeds: '3',
       refreshSeconds: '120',
+      shareExponent: '2.5',
     });
     expect(run.options.scenarios!.map((s) => s.name)).toEqual(['broadcast-6h-10', 'realtime-1h-10']);
     for (const s of run.options.scenarios!) {
@@ -31,7 +32,8 @@ describe('parseSimulateFlags', () => {
       expect(s.audience.beaconShare).toBe(0.25);
     }
     expect(run.options.seeds).toBe(3);
-    expect(run.options.tuning).toEqual({ options: { refresh_seconds: 120 } });
+    expect(run.options.tuning).toEqual({ options: { refresh_seconds: 120, share_exponent: 2.5 } });
+    expect(parseSimulateFlags({}).options.tuning).toBeUndefined();
     expect(parseSimulateFlags({ flush: '0' }).overrides.flush).toEqual({ minSeconds: 0, maxSeconds: 0 });
   });
 
@@ -48,6 +50,8 @@ describe('parseSimulateFlags', () => {
     [{ seeds: '2.5' }, /^--seeds must be a whole number from 1 to 10000 .*got "2.5"$/],
     [{ seeds: '0x10' }, /^--seeds .*got "0x10"$/],
     [{ refreshSeconds: '0' }, /^--refresh-seconds must be a whole number from 1 to 300 .*got "0"$/],
+    [{ shareExponent: '0.5' }, /^--share-exponent must be a number from 1 to 4 .*got "0.5"$/],
+    [{ shareExponent: 'sharp' }, /^--share-exponent .*got "sharp"$/],
     [{ workers: '0' }, /^--workers must be a whole number from 1 to 64/],
     [{ scenario: 'broadcast-6h-10,nope' }, /^--scenario must name scenarios, .*got "nope"$/],
   ])('refuses %o, naming the flag and why', (flags, message) => {

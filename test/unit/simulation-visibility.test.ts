@@ -13,7 +13,7 @@ import {
   withDelay,
 } from '../../domain/delay';
 import { defineExperiment } from '../../domain/experiment';
-import { allocateFrom, inFlightOf, sharpened } from '../../domain/policy';
+import { allocateFrom, inFlightOf } from '../../domain/policy';
 import type { SendBucketCount } from '../../domain/ports/counter-reader';
 import { probabilityBest } from '../../domain/stats';
 import { createRandom, sampleLogNormal } from '../../simulation/random';
@@ -159,7 +159,7 @@ describe('allocateFrom', () => {
         variants.map((v, i) => [v.id, { sends: 1e9, rewards: 0, posterior: posteriors[i]! }]),
       );
       const shares = allocateFrom(many, evidence, 0).shares;
-      sharpened(probabilityBest(posteriors)).forEach((p, i) => {
+      probabilityBest(posteriors).forEach((p, i) => {
         expect(Math.abs(shares.get(`v${i}`)! - p)).toBeLessThan(1e-12);
       });
     }
