@@ -6,16 +6,19 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ConflictError } from '../../domain/errors';
-import type { Experiment } from '../../domain/experiment';
+import { DEFAULT_OPTIONS, type Experiment } from '../../domain/experiment';
 import { decodeCursor, encodeCursor, type PageRequest } from '../../domain/paging';
 import type { ExperimentPage, ExperimentStore } from '../../domain/ports/experiment-store';
 import { type Item, key, n, s, str } from './attributes';
 import { storeFailure } from './errors';
 import { COUNTER_SHARDS, keys } from './keys';
 
+/** A stored definition; options added since it was stored read as their defaults. */
 function toExperiment(item: Item | undefined): Experiment | null {
   const data = str(item, 'data');
-  return data ? (JSON.parse(data) as Experiment) : null;
+  if (!data) return null;
+  const stored = JSON.parse(data) as Experiment;
+  return { ...stored, options: { ...DEFAULT_OPTIONS, ...stored.options } };
 }
 
 const LIST_PAGE = 100;

@@ -1,12 +1,12 @@
 // One contract for ExperimentStore.listPage, run against the DynamoDB adapter (on DynamoDB Local) and the
 // in-memory fake: same order, same pages, same cursors, same refusals. Plus both side by side on the same data.
-import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbExperimentStore } from '../../adapters/dynamodb/dynamodb-experiment-store';
 import { MemoryExperimentStore } from '../../adapters/memory/memory-stores';
 import { ValidationError } from '../../domain/errors';
-import { defineExperiment, type Experiment } from '../../domain/experiment';
+import { DEFAULT_OPTIONS, defineExperiment, type Experiment } from '../../domain/experiment';
 import { encodeCursor } from '../../domain/paging';
 import type { ExperimentStore } from '../../domain/ports/experiment-store';
 import { freshTable } from '../support/dynamodb';
@@ -206,6 +206,29 @@ describe('DynamoDbExperimentStore.listPage queries', () => {
       },
       expect.objectContaining({ ExclusiveStartKey: { pk: { S: 'T#acme' }, sk: { S: 'E#c' } }, Limit: 2 }),
     ]);
+  });
+
+  it('reads a definition stored before an option existed with that option at its default', async () => {
+    const { client, tableName } = await freshTable();
+    const store = new DynamoDbExperimentStore(client, tableName);
+    const current = experiment('acme', 'older');
+    const { share_exponent: _added, ...before } = current.options;
+    // As an earlier version wrote it: the definition JSON without the newer option.
+    await client.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: {
+          pk: { S: 'T#acme' },
+          sk: { S: 'E#older' },
+          data: { S: JSON.stringify({ ...current, options: before }) },
+        },
+      }),
+    );
+
+    const read = await store.get('acme', 'older');
+
+    expect(read?.options).toEqual({ ...before, share_exponent: DEFAULT_OPTIONS.share_exponent });
+    expect(read).toEqual(current);
   });
 
   it('sends nothing for a bad cursor', async () => {
