@@ -68,9 +68,9 @@ export function counterRows(
         rows.push({
           ...keyItem(keys.counter(t, e, shard, bucket, `v${v}`)),
           sends: n(sends),
-          // When in the bucket they were sent: evenly over its seconds 1–600.
-          sent_sec: n(Math.round(sends * 300.5)),
-          sent_sec2: n(Math.round(sends * 120_300.17)),
+          // When in the bucket they were sent: evenly over its seconds 1…B (the sums of k and k² over them).
+          sent_sec: n(Math.round((sends * (SEND_BUCKET_SECONDS + 1)) / 2)),
+          sent_sec2: n(Math.round((sends * (SEND_BUCKET_SECONDS + 1) * (2 * SEND_BUCKET_SECONDS + 1)) / 6)),
           opens: n(Math.round(sends * openRate)),
           clicks: n(Math.round(sends * openRate * 0.12)),
         });

@@ -1,6 +1,5 @@
 // What a send and each first reward add to an experiment's counters: one rule for every source (pixel, Currents,
 // landing beacon), used by both ledger adapters when they count and by reconcile when it recounts.
-import { SEND_BUCKET_SECONDS, sendBucketOf } from './time';
 //
 // Per send bucket and variant:
 //   sends          recipients assigned
@@ -13,6 +12,7 @@ import { SEND_BUCKET_SECONDS, sendBucketOf } from './time';
 //   sendSeconds         Σ (1 + the second of the bucket each send was made in): with the squares, when in its
 //   sendSecondsSquared  bucket each variant's sends were made, which the delay correction needs (a variant whose
 //                       traffic fell away mid-bucket has older sends than one that gained it). 0: not recorded.
+import { SEND_BUCKET_SECONDS, sendBucketOf } from './time';
 
 export const COUNTER_FIELDS = [
   'sends',

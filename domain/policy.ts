@@ -3,7 +3,7 @@
 // probability raised to the experiment's `share_exponent`, renormalised.
 import { observableSendsOf, rewardsOf, sendTimesOf } from './counting';
 import { type DelayModel, type InFlight, meanArrivedBy } from './delay';
-import { activeVariants, DEFAULT_OPTIONS, type Experiment } from './experiment';
+import { activeVariants, type Experiment } from './experiment';
 import type { SendBucketCount } from './ports/counter-reader';
 import { type BetaParams, betaMean, expectedLoss, probabilityBest } from './stats';
 import { HOUR, SEND_BUCKET_SECONDS } from './time';
@@ -236,8 +236,7 @@ export function allocateFrom(
   const contenders = control && active.length > 2 ? active.filter((v) => v !== control) : active;
   const controlShare = control && contenders.length < active.length ? experiment.options.control_share : 0;
   const pBest = probabilityBestOfContenders(contenders.map((v) => evidence.get(v.id)!.posterior));
-  const exponent = experiment.options.share_exponent ?? DEFAULT_OPTIONS.share_exponent;
-  const floored = applyFloor(sharpened(pBest, exponent), experiment.options.floor);
+  const floored = applyFloor(sharpened(pBest, experiment.options.share_exponent), experiment.options.floor);
   const shares = new Map<string, number>();
   if (control && controlShare > 0) shares.set(control.id, controlShare);
   contenders.forEach((v, i) => {

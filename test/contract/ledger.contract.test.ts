@@ -4,7 +4,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLedger } from '../../adapters/dynamodb/dynamodb-ledger';
 import { MemoryLedger } from '../../adapters/memory/memory-stores';
-import { zeroCounts } from '../../domain/counting';
 import { delayBucket, emptyDelayHistogram } from '../../domain/delay';
 import type {
   Assignment,
@@ -17,18 +16,10 @@ import type { CounterReader, SendBucketCount } from '../../domain/ports/counter-
 import type { DelayReader } from '../../domain/ports/delay-reader';
 import type { LedgerMaintenance } from '../../domain/ports/ledger-maintenance';
 import { SEND_BUCKET_SECONDS } from '../../domain/time';
+import { counts } from '../support/counts';
 import { bothAdapters, sortedBy } from './adapters';
 
 /** Every counter zero but these. */
-/** Every counter zero but these; `sentAt` lists the second of its bucket each recorded send was made in. */
-const counts = (sends: number, opens: number, clicks: number, ...sentAt: number[]) => ({
-  ...zeroCounts(),
-  sends,
-  opens,
-  clicks,
-  sendSeconds: sentAt.reduce((sum, second) => sum + second + 1, 0),
-  sendSecondsSquared: sentAt.reduce((sum, second) => sum + (second + 1) ** 2, 0),
-});
 
 type Ledger = AssignmentLedger & CounterReader & DelayReader & LedgerMaintenance;
 

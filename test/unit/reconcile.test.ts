@@ -1,22 +1,12 @@
 // Reconcile on MemoryLedger: counters recounted from the assignments; drift found, reported per variant, fixed.
 import { describe, expect, it } from 'vitest';
 import { MemoryExperimentStore, MemoryLedger, MemoryTenantStore } from '../../adapters/memory/memory-stores';
-import { zeroCounts } from '../../domain/counting';
 import { delayBucket } from '../../domain/delay';
 import { defineExperiment } from '../../domain/experiment';
 import { reconcile } from '../../domain/reconcile';
 import { issueTenant } from '../../domain/tenant';
 import { SEND_BUCKET_SECONDS, sendBucketOf } from '../../domain/time';
-
-/** Every counter zero but these; `sentAt` lists the second of its bucket each recorded send was made in. */
-const counts = (sends: number, opens: number, clicks: number, ...sentAt: number[]) => ({
-  ...zeroCounts(),
-  sends,
-  opens,
-  clicks,
-  sendSeconds: sentAt.reduce((sum, second) => sum + second + 1, 0),
-  sendSecondsSquared: sentAt.reduce((sum, second) => sum + (second + 1) ** 2, 0),
-});
+import { counts } from '../support/counts';
 
 const NOW = 1_767_225_600;
 const BUCKET = sendBucketOf(NOW);
