@@ -9,7 +9,9 @@ import { TUNED_SHARE_EXPONENT } from '../domain/policy';
 import type { CampaignResult } from '../simulation/campaign';
 import {
   type AudienceOverrides,
+  POLICIES,
   POLICY_DESCRIPTIONS,
+  type PolicyName,
   SCENARIOS,
   type Scenario,
   SIMULATED_REFRESH_SECONDS,
@@ -34,6 +36,7 @@ export interface SimulateFlags {
   readonly json?: boolean;
   readonly seeds?: string;
   readonly scenario?: string;
+  readonly policies?: string;
   readonly delayMedian?: string;
   readonly flush?: string;
   readonly beaconShare?: string;
@@ -75,6 +78,17 @@ export function parseSimulateFlags(flags: SimulateFlags): SimulateRun {
         `--scenario must name scenarios, comma-separated, among ${SCENARIOS.map((s) => s.name).join(', ')}; got "${unknown ?? flags.scenario}"`,
       );
     scenarios = SCENARIOS.filter((s) => names.includes(s.name));
+  }
+  let policies: readonly PolicyName[] | undefined;
+  if (flags.policies !== undefined) {
+    const names = flags.policies.split(',').map((name) => name.trim());
+    const unknown = names.find((name) => !(POLICIES as readonly string[]).includes(name));
+    if (unknown !== undefined)
+      throw new Error(
+        `--policies must name policies, comma-separated, among ${POLICIES.join(', ')}; got "${unknown}"`,
+      );
+    // The equal split is what every loss is a % of: always run.
+    policies = POLICIES.filter((p) => p === 'uniform' || names.includes(p));
   }
   let overrides: AudienceOverrides = {};
   if (flags.delayMedian !== undefined) {
@@ -134,6 +148,7 @@ export function parseSimulateFlags(flags: SimulateFlags): SimulateRun {
   return {
     options: {
       scenarios: scenarios.map((s) => withAudience(s, overrides)),
+      ...(policies === undefined ? {} : { policies }),
       seeds,
       ...(Object.keys(tuned).length === 0 ? {} : { tuning: { options: tuned } }),
     },
@@ -210,11 +225,11 @@ const pct = (value: number | null, digits = 1) => (value === null ? '—' : valu
 export function formatScenario(scenario: ScenarioSummary): string {
   const lines = [
     `${scenario.name}: ${scenario.description} [${scenario.metric}, refresh ${scenario.refresh_seconds} s]`,
-    `  ${'policy'.padEnd(16)}${'mean %'.padStart(8)}${'worst %'.padStart(9)}${`lost ${scenario.metric}`.padStart(18)}${'% of oracle'.padStart(13)}${'leader best'.padStart(13)}`,
+    `  ${'policy'.padEnd(16)}${'mean %'.padStart(8)}${'± se'.padStart(7)}${'worst %'.padStart(9)}${`lost ${scenario.metric}`.padStart(18)}${'% of oracle'.padStart(13)}${'leader best'.padStart(13)}`,
   ];
   for (const policy of scenario.policies) {
     lines.push(
-      `  ${policy.name.padEnd(16)}${pct(policy.lost_pct_of_uniform).padStart(8)}${pct(policy.worst_lost_pct_of_uniform).padStart(9)}${policy.lost_rewards
+      `  ${policy.name.padEnd(16)}${pct(policy.lost_pct_of_uniform).padStart(8)}${pct(policy.lost_pct_standard_error).padStart(7)}${pct(policy.worst_lost_pct_of_uniform).padStart(9)}${policy.lost_rewards
         .toFixed(0)
         .padStart(
           18,
@@ -247,6 +262,10 @@ export function registerSimulate(program: Command): void {
     .option('--seeds <n>', `campaigns per scenario and policy (default ${DEFAULT_SEEDS})`)
     .option('--scenario <names>', `scenarios, comma-separated: ${SCENARIOS.map((s) => s.name).join(', ')}`)
     .option(
+      '--policies <names>',
+      `policies, comma-separated (uniform always runs: losses are a % of it): ${POLICIES.join(', ')}`,
+    )
+    .option(
       '--delay-median <minutes>',
       'your list: half of the recipients open or click within this many minutes',
     )
@@ -275,8 +294,9 @@ export function registerSimulate(program: Command): void {
       }
       const text = [
         `Lost rewards (expected rewards of always sending the true best, minus the policy's), as a % of what an`,
-        `equal split loses: mean over ${result.seeds} seeds, and the worst seed. "leader best": seeds whose report`,
-        `names the true best at the end. ${((Date.now() - startedAt) / 1000).toFixed(1)} s on ${run.workers} thread(s).`,
+        `equal split loses: mean over ${result.seeds} seeds with its standard error ("± se": means closer than about`,
+        `twice it are not told apart by these seeds), and the worst seed. "leader best": seeds whose report names the`,
+        `true best at the end. ${((Date.now() - startedAt) / 1000).toFixed(1)} s on ${run.workers} thread(s).`,
         ...describeOverrides(run.overrides),
         '',
         ...result.scenarios.map(formatScenario).flatMap((block) => [block, '']),

@@ -12,6 +12,11 @@ export interface PolicySummary {
   readonly lost_pct_of_uniform: number;
   /** The worst seed's loss, as a % of the equal split's mean loss. */
   readonly worst_lost_pct_of_uniform: number;
+  /**
+   * The standard error of that mean (the seeds' standard deviation over √seeds; 0 for one seed): two policies
+   * or settings whose means differ by less than about twice it are not told apart by this many seeds.
+   */
+  readonly lost_pct_standard_error: number;
   readonly expected_rewards: number;
   readonly rewards_pct_of_oracle: number;
   /** % of seeds whose report names the true best as the leader at the end (null: rewards not drawn to the end). */
@@ -92,6 +97,14 @@ export function runJob(options: SimulationOptions, job: CampaignJob): Promise<Ca
 
 const mean = (values: readonly number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
+/** The standard error of the mean of `values`: their sample standard deviation over √n (0 for fewer than 2). */
+export function standardError(values: readonly number[]): number {
+  if (values.length < 2) return 0;
+  const m = mean(values);
+  const variance = values.reduce((sum, v) => sum + (v - m) ** 2, 0) / (values.length - 1);
+  return Math.sqrt(variance / values.length);
+}
+
 /** The summary of `results`, given in the order of campaignJobs(options). */
 export function summarize(options: SimulationOptions, results: readonly CampaignResult[]): SimulationResult {
   const scenarios = options.scenarios ?? SCENARIOS;
@@ -122,6 +135,7 @@ export function summarize(options: SimulationOptions, results: readonly Campaign
           lost_rewards: lost,
           lost_pct_of_uniform: (100 * lost) / uniformLost,
           worst_lost_pct_of_uniform: (100 * Math.max(...runs.map((r) => r.lostRewards))) / uniformLost,
+          lost_pct_standard_error: (100 * standardError(runs.map((r) => r.lostRewards))) / uniformLost,
           expected_rewards: expected,
           rewards_pct_of_oracle: (100 * expected) / mean(runs.map((r) => r.bestRewards)),
           best_leader_pct: runs.some((r) => r.leaderIsBest === null)

@@ -12,7 +12,17 @@ describe('parseSimulateFlags', () => {
     expect(run.options.scenarios).toEqual(SCENARIOS);
     expect(run.options.seeds).toBe(20);
     expect(run.options.tuning).toBeUndefined();
+    expect(run.options.policies).toBeUndefined();
     expect(run.workers).toBe(1);
+  });
+
+  it('runs the policies asked for, and always the equal split every loss is a % of', () => {
+    expect(parseSimulateFlags({ policies: 'weft' }).options.policies).toEqual(['weft', 'uniform']);
+    expect(parseSimulateFlags({ policies: 'delay-bound, weft,uniform' }).options.policies).toEqual([
+      'weft',
+      'delay-bound',
+      'uniform',
+    ]);
   });
 
   it('applies the user’s list to every scenario', () => {
@@ -54,6 +64,8 @@ describe('parseSimulateFlags', () => {
     [{ shareExponent: 'sharp' }, /^--share-exponent .*got "sharp"$/],
     [{ workers: '0' }, /^--workers must be a whole number from 1 to 64/],
     [{ scenario: 'broadcast-6h-10,nope' }, /^--scenario must name scenarios, .*got "nope"$/],
+    [{ policies: 'weft,thompson' }, /^--policies must name policies, .*got "thompson"$/],
+    [{ policies: '' }, /^--policies .*got ""$/],
   ])('refuses %o, naming the flag and why', (flags, message) => {
     expect(() => parseSimulateFlags(flags)).toThrow(message);
   });
@@ -82,7 +94,7 @@ describe('the simulate command', () => {
     const result = await simulate({ scenarios: [tiny], seeds: 2 }, 1);
     const text = formatScenario(result.scenarios[0]!);
     expect(text).toContain('tiny: 5k recipients over 30 min [clicks, refresh 60 s]');
-    expect(text).toMatch(/mean %\s+worst %/);
+    expect(text).toMatch(/mean %\s+± se\s+worst %/);
     for (const policy of [
       'weft',
       'naive-ts',

@@ -11,7 +11,7 @@ import {
   SIMULATED_REFRESH_SECONDS,
   withAudience,
 } from '../../simulation/scenarios';
-import { campaignJobs, runSimulation } from '../../simulation/simulate';
+import { campaignJobs, runSimulation, standardError } from '../../simulation/simulate';
 
 const MINUTE = 60;
 
@@ -172,6 +172,15 @@ describe('scenarios', () => {
   });
 });
 
+describe('standardError', () => {
+  it('is the sample standard deviation over √n', () => {
+    // mean 5, squared deviations 9 + 1 + 1 + 9 = 20, sample variance 20 / 3, over n = 4.
+    expect(standardError([2, 4, 6, 8])).toBeCloseTo(Math.sqrt(20 / 3 / 4), 12);
+    expect(standardError([7, 7, 7])).toBe(0);
+    expect(standardError([3])).toBe(0);
+  });
+});
+
 describe('runSimulation', () => {
   it('reports the mean and the worst seed per scenario and policy, deterministically', async () => {
     const done: number[] = [];
@@ -185,6 +194,9 @@ describe('runSimulation', () => {
     expect(pct.weft!.worst_lost_pct_of_uniform).toBeGreaterThanOrEqual(pct.weft!.lost_pct_of_uniform);
     expect(pct.weft!.best_leader_pct).not.toBeNull();
     expect(pct.uniform!.best_leader_pct).toBeNull();
+    // The oracle loses nothing in every seed; the bandit's seeds differ, and their spread shows.
+    expect(pct.oracle!.lost_pct_standard_error).toBe(0);
+    expect(pct.weft!.lost_pct_standard_error).toBeGreaterThan(0);
     expect(await runSimulation(options)).toEqual(result);
   });
 
