@@ -280,7 +280,7 @@ export function registerSimulate(program: Command): void {
     )
     .option(
       '--share-exponent <x>',
-      `the experiments' share_exponent, 1-4 (default ${DEFAULT_OPTIONS.share_exponent}: shares by P(best); ${TUNED_SHARE_EXPONENT} lost the fewest clicks)`,
+      `the experiments' share_exponent, 1-4 (default ${DEFAULT_OPTIONS.share_exponent}: shares by P(best); ${TUNED_SHARE_EXPONENT} lost the fewest clicks on average, with a heavier tail)`,
     )
     .option('--workers <n>', 'threads running campaigns (default: the CPUs, at most 8)')
     .action(async (flags: SimulateFlags) => {
