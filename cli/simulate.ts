@@ -63,6 +63,17 @@ function wholeNumber(flag: string, text: string, min: number, max: number, what:
   return value;
 }
 
+/** A comma-separated list of names, each one of `known`; else an Error naming the flag and the first stranger. */
+function namesAmong(flag: string, what: string, text: string, known: readonly string[]): string[] {
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined)
+    throw new Error(
+      `${flag} must name ${what}, comma-separated, among ${known.join(', ')}; got "${unknown}"`,
+    );
+  return names;
+}
+
 /** The flags, checked: an Error naming the flag and saying why, for the first bad one. */
 export function parseSimulateFlags(flags: SimulateFlags): SimulateRun {
   const seeds =
@@ -71,22 +82,17 @@ export function parseSimulateFlags(flags: SimulateFlags): SimulateRun {
       : wholeNumber('--seeds', flags.seeds, 1, 10_000, 'campaigns per scenario and policy');
   let scenarios: readonly Scenario[] = SCENARIOS;
   if (flags.scenario !== undefined) {
-    const names = flags.scenario.split(',').map((name) => name.trim());
-    const unknown = names.find((name) => !SCENARIOS.some((s) => s.name === name));
-    if (unknown !== undefined || names.length === 0)
-      throw new Error(
-        `--scenario must name scenarios, comma-separated, among ${SCENARIOS.map((s) => s.name).join(', ')}; got "${unknown ?? flags.scenario}"`,
-      );
+    const names = namesAmong(
+      '--scenario',
+      'scenarios',
+      flags.scenario,
+      SCENARIOS.map((s) => s.name),
+    );
     scenarios = SCENARIOS.filter((s) => names.includes(s.name));
   }
   let policies: readonly PolicyName[] | undefined;
   if (flags.policies !== undefined) {
-    const names = flags.policies.split(',').map((name) => name.trim());
-    const unknown = names.find((name) => !(POLICIES as readonly string[]).includes(name));
-    if (unknown !== undefined)
-      throw new Error(
-        `--policies must name policies, comma-separated, among ${POLICIES.join(', ')}; got "${unknown}"`,
-      );
+    const names = namesAmong('--policies', 'policies', flags.policies, POLICIES);
     // The equal split is what every loss is a % of: always run.
     policies = POLICIES.filter((p) => p === 'uniform' || names.includes(p));
   }

@@ -26,8 +26,11 @@ export const COUNTER_FIELDS = [
   'sendSecondsSquared',
 ] as const;
 export type CounterField = (typeof COUNTER_FIELDS)[number];
-/** The counters that count recipients (the others record when sends were made). */
-export const RECIPIENT_COUNTERS = COUNTER_FIELDS.slice(0, 7) as readonly CounterField[];
+/** The counters that record when sends were made (sendIncrements); every other counter counts recipients. */
+export const SEND_TIME_COUNTERS: readonly CounterField[] = ['sendSeconds', 'sendSecondsSquared'];
+export const RECIPIENT_COUNTERS: readonly CounterField[] = COUNTER_FIELDS.filter(
+  (field) => !SEND_TIME_COUNTERS.includes(field),
+);
 export type Counts = { [F in CounterField]: number };
 
 export type Metric = 'clicks' | 'opens' | 'conversions';

@@ -70,9 +70,9 @@ export function evidenceByVariant(
     ? delay.withInFlight(inFlightOf(experiment, counts, now, settled))
     : delay;
   // Every variant has a row per send bucket, usually adjacent: weigh each bucket once.
-  const weights = new Map<number, { decay: number; arrived: number }>();
+  const weights = new Map<number, BucketWeight>();
   let lastBucket = Number.NaN;
-  let weight = { decay: 1, arrived: 1 };
+  let weight: BucketWeight = { decay: 1, youngest: 0, oldest: 0 };
   for (const count of counts) {
     const i = index.get(count.variantId);
     if (i === undefined) continue;
@@ -84,8 +84,8 @@ export function evidenceByVariant(
         const youngest = Math.max(0, oldest - SEND_BUCKET_SECONDS);
         cached = {
           decay: halfLifeSeconds ? 0.5 ** ((oldest + youngest) / 2 / halfLifeSeconds) : 1,
-          // Sends spread over the bucket: average the arrival probability over their ages (convex early on).
-          arrived: meanArrivedBy(visibility, youngest, oldest),
+          youngest,
+          oldest,
         };
         weights.set(lastBucket, cached);
       }
@@ -97,7 +97,11 @@ export function evidenceByVariant(
     sends[i]! += observable;
     rewardSums[i]! += rewards;
     alpha[i]! += weight.decay * rewards;
-    beta[i]! += weight.decay * (observable - rewards) * arrivedOfRow(count, now, visibility, weight.arrived);
+    const times = sendTimesOf(count);
+    // Not recorded: sends spread over the whole bucket, averaged over their ages (convex early on).
+    if (!times) weight.evenly ??= meanArrivedBy(visibility, weight.youngest, weight.oldest);
+    const arrived = times ? arrivedBySendTimes(times, now - count.bucketStart, visibility) : weight.evenly!;
+    beta[i]! += weight.decay * (observable - rewards) * arrived;
   }
   return new Map(
     experiment.variants.map((v, i) => [
@@ -107,20 +111,29 @@ export function evidenceByVariant(
   );
 }
 
+/** A send bucket's decay and the span of its sends' ages; `evenly` is worked out only for rows that need it. */
+interface BucketWeight {
+  readonly decay: number;
+  readonly youngest: number;
+  readonly oldest: number;
+  evenly?: number;
+}
+
 /**
  * The mean chance that a row's rewards are visible by now, from when in its bucket its sends were made: a
- * variant's traffic is not even over a bucket once the shares move, so the bucket's own mean (`evenly`, sends
- * spread over the whole bucket) misjudges a variant that lost traffic mid-bucket (older sends) or gained it
- * (younger). Taken as spread evenly over the span with the recorded mean and deviation.
+ * variant's traffic is not even over a bucket once the shares move, so sends taken as spread over the whole
+ * bucket misjudge a variant that lost traffic mid-bucket (older sends) or gained it (younger). Taken as spread
+ * evenly over the span with the recorded mean and deviation.
  */
-function arrivedOfRow(count: SendBucketCount, now: number, visibility: DelayModel, evenly: number): number {
-  const times = sendTimesOf(count);
-  if (!times) return evenly;
+function arrivedBySendTimes(
+  times: { mean: number; deviation: number },
+  bucketAge: number,
+  visibility: DelayModel,
+): number {
   const halfSpan = Math.sqrt(3) * times.deviation;
   const first = Math.max(0, times.mean - halfSpan);
   const last = Math.min(SEND_BUCKET_SECONDS, times.mean + halfSpan);
-  const age = now - count.bucketStart;
-  return meanArrivedBy(visibility, Math.max(0, age - last), Math.max(0, age - first));
+  return meanArrivedBy(visibility, Math.max(0, bucketAge - last), Math.max(0, bucketAge - first));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type Counts,
   countsOfAssignment,
   RECIPIENT_COUNTERS,
+  SEND_TIME_COUNTERS,
   zeroCounts,
 } from './counting';
 import type { Experiment } from './experiment';
@@ -48,8 +49,7 @@ const zero = zeroCounts;
 /** Drift is in recipients; send times that differ (counted before they were recorded) are restored by `fix`. */
 const difference = (a: Totals, b: Totals) =>
   RECIPIENT_COUNTERS.reduce((sum, field) => sum + Math.abs(a[field] - b[field]), 0);
-const sendTimesDiffer = (a: Totals, b: Totals) =>
-  a.sendSeconds !== b.sendSeconds || a.sendSecondsSquared !== b.sendSecondsSquared;
+const sendTimesDiffer = (a: Totals, b: Totals) => SEND_TIME_COUNTERS.some((field) => a[field] !== b[field]);
 
 export async function reconcile(
   deps: {

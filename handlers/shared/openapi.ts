@@ -114,7 +114,7 @@ const OPTIONS: Record<keyof typeof DEFAULT_OPTIONS, SchemaObject> = {
   refresh_seconds: optionSchema('refresh_seconds', 'How often a warm container recomputes the allocation.'),
   share_exponent: optionSchema(
     'share_exponent',
-    'Shares follow P(best) raised to this power: 1 is plain Thompson sampling; 2.5 moves traffic to the likely best sooner and lost the fewest clicks in the simulator.',
+    'Shares follow P(best) raised to this power: 1 is plain Thompson sampling; 2.5 moves traffic to the likely best sooner and lost the fewest clicks on average in the simulator, but now and then settles on the second best for hours (README).',
   ),
   auto_finish: {
     type: 'boolean',

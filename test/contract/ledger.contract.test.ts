@@ -19,8 +19,6 @@ import { SEND_BUCKET_SECONDS } from '../../domain/time';
 import { counts } from '../support/counts';
 import { bothAdapters, sortedBy } from './adapters';
 
-/** Every counter zero but these. */
-
 type Ledger = AssignmentLedger & CounterReader & DelayReader & LedgerMaintenance;
 
 /** A send bucket's start. */
